@@ -1,0 +1,187 @@
+//! Where encoders write: one [`Sink`] trait, several destinations (after postcard's "flavors").
+//!
+//! Every encoder in this crate is generic over `Sink`, so the same code writes into a caller's slice, a
+//! `heapless::Vec`, or a [`Counter`] that only measures: running an encoder into a `Counter` gives the exact
+//! encoded length before any byte is written.
+
+use core::fmt;
+
+/// Why an encoder stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The destination has no room for the next bytes; what was written so far is incomplete.
+    BufferFull,
+    /// A string, list or frame is longer than its wire format can express (an `i32` length).
+    TooLong,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EncodeError::BufferFull => "destination buffer is full",
+            EncodeError::TooLong => "value is longer than the wire format allows",
+        })
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+/// A destination for encoded bytes.
+pub trait Sink {
+    /// Appends `bytes`, or fails without promising what part was kept.
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), EncodeError>;
+
+    /// Appends one byte.
+    fn try_push(&mut self, byte: u8) -> Result<(), EncodeError> {
+        self.try_extend(&[byte])
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        (**self).try_extend(bytes)
+    }
+
+    fn try_push(&mut self, byte: u8) -> Result<(), EncodeError> {
+        (**self).try_push(byte)
+    }
+}
+
+/// Writes into a caller-owned byte slice.
+///
+/// ```
+/// use tryfer_core::sink::{Sink, Slice};
+/// let mut buf = [0u8; 4];
+/// let mut out = Slice::new(&mut buf);
+/// out.try_extend(b"abc").unwrap();
+/// assert!(out.try_extend(b"de").is_err());
+/// assert_eq!(out.written(), b"abc");
+/// ```
+#[derive(Debug)]
+pub struct Slice<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Slice<'a> {
+    /// An empty writer over `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Slice { buf, len: 0 }
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// How many bytes were written.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Ends writing and hands back the written part of the buffer.
+    pub fn finish(self) -> &'a mut [u8] {
+        let len = self.len;
+        &mut self.buf[..len]
+    }
+}
+
+impl Sink for Slice<'_> {
+    #[inline]
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        let end = self.len.checked_add(bytes.len()).ok_or(EncodeError::BufferFull)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(EncodeError::BufferFull)?;
+        dst.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    #[inline]
+    fn try_push(&mut self, byte: u8) -> Result<(), EncodeError> {
+        let slot = self.buf.get_mut(self.len).ok_or(EncodeError::BufferFull)?;
+        *slot = byte;
+        self.len += 1;
+        Ok(())
+    }
+}
+
+/// Counts bytes instead of storing them: the exact length an encoder would write.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    len: usize,
+}
+
+impl Counter {
+    /// A counter at zero.
+    pub const fn new() -> Self {
+        Counter { len: 0 }
+    }
+
+    /// The bytes counted so far.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing was counted.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Sink for Counter {
+    #[inline]
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.len = self.len.checked_add(bytes.len()).ok_or(EncodeError::TooLong)?;
+        Ok(())
+    }
+
+    #[inline]
+    fn try_push(&mut self, _byte: u8) -> Result<(), EncodeError> {
+        self.try_extend(&[0])
+    }
+}
+
+impl<const N: usize> Sink for heapless::Vec<u8, N> {
+    #[inline]
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.extend_from_slice(bytes).map_err(|_| EncodeError::BufferFull)
+    }
+
+    #[inline]
+    fn try_push(&mut self, byte: u8) -> Result<(), EncodeError> {
+        self.push(byte).map_err(|_| EncodeError::BufferFull)
+    }
+}
+
+/// Lets `write!` format into any sink (numbers, `Display` values), for the text encoders.
+#[allow(dead_code)]
+pub(crate) struct FmtSink<'s, S: Sink + ?Sized> {
+    pub(crate) sink: &'s mut S,
+    pub(crate) error: Option<EncodeError>,
+}
+
+impl<S: Sink + ?Sized> fmt::Write for FmtSink<'_, S> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.sink.try_extend(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            fmt::Error
+        })
+    }
+}
+
+/// The exact number of bytes `encode` writes, found by running it into a [`Counter`].
+pub fn measure<F>(encode: F) -> Result<usize, EncodeError>
+where
+    F: FnOnce(&mut Counter) -> Result<(), EncodeError>,
+{
+    let mut counter = Counter::new();
+    encode(&mut counter)?;
+    Ok(counter.len())
+}
