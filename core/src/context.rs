@@ -69,7 +69,13 @@ impl SpanContext {
 
     /// A root span with the given ids.
     pub const fn root_of(trace_id: TraceId, span_id: SpanId, sampling: Sampling) -> Self {
-        SpanContext { trace_id, span_id, parent_id: None, sampling, debug: false }
+        SpanContext {
+            trace_id,
+            span_id,
+            parent_id: None,
+            sampling,
+            debug: false,
+        }
     }
 
     /// A child span: same trace, this span as parent, a fresh span id, same sampling and debug.
@@ -104,17 +110,17 @@ mod test {
 
     #[test]
     fn child_keeps_trace_and_points_at_parent() {
-        let root = SpanContext::root_of(
-            TraceId::new(9, 1).unwrap(),
-            SpanId::new(2).unwrap(),
-            Sampling::Accept,
-        );
+        let root = SpanContext::root_of(TraceId::new(9, 1).unwrap(), SpanId::new(2).unwrap(), Sampling::Accept);
         let child = root.child_with_id(SpanId::new(3).unwrap());
         assert_eq!(child.trace_id, root.trace_id);
         assert_eq!(child.parent_id, Some(root.span_id));
         assert_eq!(child.span_id.get(), 3);
         assert_eq!(child.is_sampled(), Some(true));
-        let debug = SpanContext { debug: true, sampling: Sampling::Defer, ..root };
+        let debug = SpanContext {
+            debug: true,
+            sampling: Sampling::Defer,
+            ..root
+        };
         assert_eq!(debug.is_sampled(), Some(true));
     }
 }

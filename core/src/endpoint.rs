@@ -22,12 +22,22 @@ pub struct Endpoint<'a> {
 impl<'a> Endpoint<'a> {
     /// An endpoint with only a service name.
     pub const fn service(service_name: &'a str) -> Self {
-        Endpoint { service_name, ipv4: None, ipv6: None, port: None }
+        Endpoint {
+            service_name,
+            ipv4: None,
+            ipv6: None,
+            port: None,
+        }
     }
 
     /// An IPv4 endpoint.
     pub const fn v4(service_name: &'a str, ipv4: Ipv4Addr, port: u16) -> Self {
-        Endpoint { service_name, ipv4: Some(ipv4), ipv6: None, port: Some(port) }
+        Endpoint {
+            service_name,
+            ipv4: Some(ipv4),
+            ipv6: None,
+            port: Some(port),
+        }
     }
 
     /// The IPv4 address as Zipkin v1's `i32` (big-endian packing, two's complement).

@@ -38,7 +38,11 @@ impl core::error::Error for IdError {}
 /// Parses exactly 16 lower-hex digits into a `u64` (zero allowed here; callers decide).
 fn parse_u64_hex(text: &[u8]) -> Result<u64, IdError> {
     if text.len() != 16 {
-        return Err(if text.is_empty() { IdError::Empty } else { IdError::Length });
+        return Err(if text.is_empty() {
+            IdError::Empty
+        } else {
+            IdError::Length
+        });
     }
     let mut value = 0u64;
     for &c in text {
@@ -218,12 +222,18 @@ impl TraceId {
 
     /// A fresh random 64-bit trace id from the caller's RNG.
     pub fn generate64<R: RngCore + ?Sized>(rng: &mut R) -> Self {
-        TraceId { high: 0, low: SpanId::generate(rng).get() }
+        TraceId {
+            high: 0,
+            low: SpanId::generate(rng).get(),
+        }
     }
 
     /// A fresh random 128-bit trace id from the caller's RNG.
     pub fn generate128<R: RngCore + ?Sized>(rng: &mut R) -> Self {
-        TraceId { high: SpanId::generate(rng).get(), low: rng.next_u64() }
+        TraceId {
+            high: SpanId::generate(rng).get(),
+            low: rng.next_u64(),
+        }
     }
 
     /// Parses 16 or 32 lower-hex digits; all zeros is refused.

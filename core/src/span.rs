@@ -234,17 +234,29 @@ impl<const N: usize, const T: usize> Span<N, T> {
 
     /// Records a timestamp annotation (`cs`, `sr`, ... or any event name) at `timestamp` µs since the epoch.
     pub fn annotate(&mut self, value: &str, timestamp: u64, host: Option<&Endpoint<'_>>) -> Result<(), SpanFull> {
-        self.push(&Event::Time(Annotation { timestamp, value, host: host.copied() }))
+        self.push(&Event::Time(Annotation {
+            timestamp,
+            value,
+            host: host.copied(),
+        }))
     }
 
     /// Records a string binary annotation, the kind Zipkin keeps as a tag.
     pub fn tag_str(&mut self, key: &str, value: &str, host: Option<&Endpoint<'_>>) -> Result<(), SpanFull> {
-        self.push(&Event::Tag(BinaryAnnotation { key, value: Value::String(value), host: host.copied() }))
+        self.push(&Event::Tag(BinaryAnnotation {
+            key,
+            value: Value::String(value),
+            host: host.copied(),
+        }))
     }
 
     /// Records a binary annotation of any type.
     pub fn tag(&mut self, key: &str, value: Value<'_>, host: Option<&Endpoint<'_>>) -> Result<(), SpanFull> {
-        self.push(&Event::Tag(BinaryAnnotation { key, value, host: host.copied() }))
+        self.push(&Event::Tag(BinaryAnnotation {
+            key,
+            value,
+            host: host.copied(),
+        }))
     }
 
     /// Records an event; on failure nothing of it is kept and the drop is counted.
@@ -322,7 +334,12 @@ impl<const N: usize, const T: usize> Span<N, T> {
             Some(text) if self.text_str(text) == host.service_name => text,
             _ => self.store_str(host.service_name)?,
         };
-        Some(Some(StoredEndpoint { service_name, ipv4: host.ipv4, ipv6: host.ipv6, port: host.port }))
+        Some(Some(StoredEndpoint {
+            service_name,
+            ipv4: host.ipv4,
+            ipv6: host.ipv6,
+            port: host.port,
+        }))
     }
 
     fn store_str(&mut self, s: &str) -> Option<Text> {
@@ -335,7 +352,10 @@ impl<const N: usize, const T: usize> Span<N, T> {
     fn store(&mut self, bytes: &[u8]) -> Option<Text> {
         let start = self.text.len();
         self.text.extend_from_slice(bytes).ok()?;
-        Some(Text::Stored { start: start as u16, len: bytes.len() as u16 })
+        Some(Text::Stored {
+            start: start as u16,
+            len: bytes.len() as u16,
+        })
     }
 
     fn text_bytes(&self, text: Text) -> &[u8] {
@@ -369,7 +389,13 @@ impl<const N: usize, const T: usize> Span<N, T> {
         let key = self.text_str(stored.key);
         let host = stored.host.as_ref().map(|h| self.endpoint(h));
         let value = match stored.value {
-            StoredValue::Time(timestamp) => return Event::Time(Annotation { timestamp, value: key, host }),
+            StoredValue::Time(timestamp) => {
+                return Event::Time(Annotation {
+                    timestamp,
+                    value: key,
+                    host,
+                })
+            }
             StoredValue::Bool(v) => Value::Bool(v),
             StoredValue::Bytes(t) => Value::Bytes(self.text_bytes(t)),
             StoredValue::I16(v) => Value::I16(v),
@@ -387,7 +413,11 @@ impl<const N: usize, const T: usize> Span<N, T> {
         }
         let len = self.dropped_digits.iter().position(|&b| b == 0).unwrap_or(5);
         let count = core::str::from_utf8(&self.dropped_digits[..len]).unwrap_or("");
-        Some(Event::Tag(BinaryAnnotation { key: annotation::TRUNCATED, value: Value::String(count), host: None }))
+        Some(Event::Tag(BinaryAnnotation {
+            key: annotation::TRUNCATED,
+            value: Value::String(count),
+            host: None,
+        }))
     }
 }
 
@@ -438,7 +468,14 @@ mod test {
         assert_eq!(span.text.len(), 3 + 3 + 1 + 1);
         let events: std::vec::Vec<_> = span.events().collect();
         assert_eq!(events.len(), 3);
-        assert_eq!(events[0], Event::Time(Annotation { timestamp: 1, value: "sr", host: Some(host) }));
+        assert_eq!(
+            events[0],
+            Event::Time(Annotation {
+                timestamp: 1,
+                value: "sr",
+                host: Some(host)
+            })
+        );
         assert_eq!(span.name(), "GET");
         assert_eq!(span.binary_annotations().count(), 1);
     }
@@ -456,7 +493,11 @@ mod test {
         let last = span.events().last().unwrap();
         assert_eq!(
             last,
-            Event::Tag(BinaryAnnotation { key: annotation::TRUNCATED, value: Value::String("3"), host: None })
+            Event::Tag(BinaryAnnotation {
+                key: annotation::TRUNCATED,
+                value: Value::String("3"),
+                host: None
+            })
         );
     }
 

@@ -14,7 +14,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// Builds the span a golden case describes.
@@ -38,7 +41,9 @@ pub fn span_of(input: &Json) -> Span<8, 512> {
         match a["type"].as_str().unwrap() {
             "timestamp" => span.annotate(key, a["value"].as_u64().unwrap(), host.as_ref()).unwrap(),
             "string" => span.tag_str(key, a["value"].as_str().unwrap(), host.as_ref()).unwrap(),
-            "bytes" => span.tag(key, Value::Bytes(&unhex(a["value"].as_str().unwrap())), host.as_ref()).unwrap(),
+            "bytes" => span
+                .tag(key, Value::Bytes(&unhex(a["value"].as_str().unwrap())), host.as_ref())
+                .unwrap(),
             other => panic!("unknown type {other}"),
         }
     }
@@ -53,7 +58,12 @@ fn binary_spans_match_the_original_byte_for_byte() {
         let mut buf = [0u8; 1024];
         let mut out = Slice::new(&mut buf);
         thrift::encode_binary_span(&span, &mut out).unwrap();
-        assert_eq!(hex(out.written()), case["thrift_binary_hex"].as_str().unwrap(), "{}", case["case"]);
+        assert_eq!(
+            hex(out.written()),
+            case["thrift_binary_hex"].as_str().unwrap(),
+            "{}",
+            case["case"]
+        );
         assert_eq!(thrift::binary_span_len(&span).unwrap(), out.len());
     }
 }

@@ -34,7 +34,8 @@ impl<S: Sink> BinaryWriter<S> {
 
     /// Writes a strict message header: version and type, method name, sequence id.
     pub fn message_begin(&mut self, name: &str, message_type: u8, seqid: i32) -> Result<(), EncodeError> {
-        self.sink.try_extend(&(VERSION_1 | u32::from(message_type)).to_be_bytes())?;
+        self.sink
+            .try_extend(&(VERSION_1 | u32::from(message_type)).to_be_bytes())?;
         self.binary(name.as_bytes())?;
         self.i32(seqid)
     }
@@ -76,7 +77,8 @@ impl<S: Sink> Writer for BinaryWriter<S> {
     #[inline]
     fn list_begin(&mut self, elem: TType, len: usize) -> Result<(), EncodeError> {
         let len = length_i32(len)?.to_be_bytes();
-        self.sink.try_extend(&[elem.binary_code(), len[0], len[1], len[2], len[3]])
+        self.sink
+            .try_extend(&[elem.binary_code(), len[0], len[1], len[2], len[3]])
     }
 
     #[inline]

@@ -34,7 +34,11 @@ pub const fn zigzag(n: i64) -> u64 {
 impl<S: Sink> CompactWriter<S> {
     /// A writer over `sink`, outside any struct.
     pub fn new(sink: S) -> Self {
-        CompactWriter { sink, last_field: [0; MAX_DEPTH], depth: 0 }
+        CompactWriter {
+            sink,
+            last_field: [0; MAX_DEPTH],
+            depth: 0,
+        }
     }
 
     /// Hands the sink back.
