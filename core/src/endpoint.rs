@@ -7,7 +7,6 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 /// Zipkin v1 writes the IPv4 address and the port as signed integers: `192.168.1.10` travels as a negative
 /// `i32` and port 58648 as `-6888`. The encoders take care of that; here they are plain unsigned values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Endpoint<'a> {
     /// The service name, lower-case by convention (Zipkin lower-cases it anyway).
     pub service_name: &'a str,
@@ -57,6 +56,23 @@ impl<'a> Endpoint<'a> {
             ipv4: (ipv4 != 0).then(|| Ipv4Addr::from(ipv4.to_be_bytes())),
             ipv6: ipv6.map(Ipv6Addr::from),
             port: (port != 0).then_some(port as u16),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Endpoint<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.service_name);
+        if let Some(a) = self.ipv4 {
+            let [a, b, c, d] = a.octets();
+            defmt::write!(f, " {=u8}.{=u8}.{=u8}.{=u8}", a, b, c, d);
+        }
+        if let Some(a) = self.ipv6 {
+            defmt::write!(f, " [{=[u8]:02x}]", a.octets());
+        }
+        if let Some(p) = self.port {
+            defmt::write!(f, ":{=u16}", p);
         }
     }
 }

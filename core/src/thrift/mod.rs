@@ -8,6 +8,7 @@ pub mod binary;
 pub mod compact;
 pub mod decode;
 pub mod encode;
+pub mod read;
 
 pub use encode::{binary_span_len, encode_binary_span, encode_binary_span_list, encode_compact_span};
 

@@ -1,0 +1,46 @@
+//! Where finished spans go: the [`Report`] trait and the reporters that implement it.
+
+pub mod debug;
+#[cfg(feature = "surf")]
+pub mod http;
+pub mod scribe;
+
+use std::sync::Arc;
+
+use crate::span::HostSpan;
+
+/// Takes finished spans. Implementations never block the caller: they enqueue, print, or drop and count.
+pub trait Report: Send + Sync + 'static {
+    /// Hands on one finished span.
+    fn report(&self, span: Box<HostSpan>);
+}
+
+/// Sends every span to several reporters (e.g. the debug printer and a Scribe reporter).
+pub struct Fanout {
+    reporters: Vec<Arc<dyn Report>>,
+}
+
+impl Fanout {
+    /// A reporter that copies each span to every one of `reporters`.
+    pub fn new(reporters: Vec<Arc<dyn Report>>) -> Self {
+        Fanout { reporters }
+    }
+}
+
+impl Report for Fanout {
+    fn report(&self, span: Box<HostSpan>) {
+        if let Some((last, rest)) = self.reporters.split_last() {
+            for reporter in rest {
+                reporter.report(span.clone());
+            }
+            last.report(span);
+        }
+    }
+}
+
+/// Drops every span (for untraced runs and benchmarks).
+pub struct Discard;
+
+impl Report for Discard {
+    fn report(&self, _span: Box<HostSpan>) {}
+}

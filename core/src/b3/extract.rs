@@ -1,0 +1,236 @@
+//! Reading B3: `b3` first (and only, when present), else the `X-B3-*` headers.
+
+use super::{B3Error, HeaderSource, B3, B3_MAX_LEN, FLAGS, PARENT_SPAN_ID, SAMPLED, SPAN_ID, TRACE_ID};
+use crate::context::{Sampling, SpanContext};
+use crate::id::{IdError, SpanId, TraceId};
+
+/// What B3 headers carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Extracted {
+    /// No B3 header at all: start a new root trace.
+    Empty,
+    /// A sampling decision without ids (`b3: 0|1|d`, or `X-B3-Sampled`/`X-B3-Flags` alone): start a new root
+    /// trace that follows it.
+    Sampling {
+        /// The decision sent (`Defer` when only debug was sent).
+        sampling: Sampling,
+        /// Debug was requested (`b3: d`, `X-B3-Flags: 1`): record, and bypass collector sampling.
+        debug: bool,
+    },
+    /// A full context: continue the caller's trace.
+    Context(SpanContext),
+}
+
+impl Extracted {
+    /// The context, when one arrived.
+    pub const fn context(self) -> Option<SpanContext> {
+        match self {
+            Extracted::Context(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether the sender wants this trace recorded: debug implies yes; `None` when nobody decided yet.
+    pub const fn is_sampled(&self) -> Option<bool> {
+        match self {
+            Extracted::Empty => None,
+            Extracted::Sampling { debug: true, .. } => Some(true),
+            Extracted::Sampling { sampling, .. } => sampling.decision(),
+            Extracted::Context(c) => c.is_sampled(),
+        }
+    }
+}
+
+/// Reads B3 from request headers: `b3` when present (even when malformed, see the module docs), else `X-B3-*`.
+///
+/// ```
+/// use tryfer_core::b3::{self, B3Error, Extracted};
+/// use tryfer_core::{IdError, Sampling};
+///
+/// // Header names match in any case; X-B3-Flags: 1 is debug.
+/// let headers = [
+///     ("x-b3-traceid", "463ac35c9f6413ad48485a3953bb6124"),
+///     ("x-b3-spanid", "a2fb4a1d1a96d312"),
+///     ("x-b3-flags", "1"),
+/// ];
+/// let context = b3::extract(&headers).unwrap().context().unwrap();
+/// assert_eq!((context.trace_id.high(), context.trace_id.low()), (0x463ac35c9f6413ad, 0x48485a3953bb6124));
+/// assert_eq!(context.span_id.get(), 0xa2fb4a1d1a96d312);
+/// assert_eq!((context.parent_id, context.sampling, context.debug), (None, Sampling::Defer, true));
+///
+/// assert_eq!(b3::extract(&[("b3", "0")]), Ok(Extracted::Sampling { sampling: Sampling::Deny, debug: false }));
+/// assert_eq!(b3::extract(&[("Content-Type", "text/plain")]), Ok(Extracted::Empty));
+/// assert_eq!(b3::extract(&[("b3", "1234567890123451-1234567890123453-")]), Err(B3Error::SingleEmptyField));
+/// assert_eq!(b3::extract(&[("b3", "1234567890123451-E457B5A2E4D86BD1")]),
+///            Err(B3Error::SingleSpanId(IdError::NotLowerHex)));
+/// ```
+pub fn extract<'h, H: HeaderSource<'h> + ?Sized>(headers: &H) -> Result<Extracted, B3Error> {
+    match headers.get(B3) {
+        Some(value) => extract_single(value),
+        None => extract_multi(headers),
+    }
+}
+
+/// Parses one `b3` header value: `{trace}-{span}[-{sampling}[-{parent}]]`, `{trace}-{span}-{parent}`, or a
+/// lone `0`, `1` or `d`. Never gives [`Extracted::Empty`].
+pub fn extract_single(value: &[u8]) -> Result<Extracted, B3Error> {
+    match well_formed_single(value) {
+        Some(context) => Ok(Extracted::Context(context)),
+        None => single_by_fields(value),
+    }
+}
+
+/// The fast path: a `{trace}-{span}[-{sampling}[-{parent}]]` or `{trace}-{span}-{parent}` value, read by
+/// position (the lengths are fixed). `None` for anything else, including every malformed value, which
+/// [`single_by_fields`] then reads again to find the reason.
+pub(super) fn well_formed_single(value: &[u8]) -> Option<SpanContext> {
+    if value.len() > B3_MAX_LEN {
+        return None;
+    }
+    let trace_len = match (value.get(16), value.get(32)) {
+        (Some(b'-'), _) => 16,
+        (_, Some(b'-')) => 32,
+        _ => return None,
+    };
+    let (trace, rest) = value.split_at_checked(trace_len)?;
+    let (span, rest) = rest.get(1..)?.split_at_checked(16)?;
+    let (sampling, debug, parent) = match rest {
+        [] => (Sampling::Defer, false, None),
+        [b'-', state] => {
+            let (sampling, debug) = single_sampling(*state).ok()?;
+            (sampling, debug, None)
+        }
+        [b'-', state, b'-', parent @ ..] => {
+            let (sampling, debug) = single_sampling(*state).ok()?;
+            (sampling, debug, Some(parent))
+        }
+        [b'-', parent @ ..] => (Sampling::Defer, false, Some(parent)),
+        _ => return None,
+    };
+    Some(SpanContext {
+        trace_id: TraceId::parse_bytes(trace).ok()?,
+        span_id: SpanId::parse_bytes(span).ok()?,
+        parent_id: match parent {
+            Some(text) => parent_id(text).ok()?,
+            None => None,
+        },
+        sampling,
+        debug,
+    })
+}
+
+/// The general path: splits on `-` and reports the first fault, structure (length, field count, empty
+/// fields) before content.
+pub(super) fn single_by_fields(value: &[u8]) -> Result<Extracted, B3Error> {
+    if value.len() > B3_MAX_LEN {
+        return Err(B3Error::SingleTooLong);
+    }
+    if let [state] = value {
+        let (sampling, debug) = single_sampling(*state)?;
+        return Ok(Extracted::Sampling { sampling, debug });
+    }
+    let mut fields = value.split(|&b| b == b'-');
+    let (Some(trace), Some(span)) = (fields.next(), fields.next()) else {
+        // One field that is not a lone sampling state (which was handled above).
+        return Err(if value.is_empty() {
+            B3Error::SingleEmptyField
+        } else {
+            B3Error::SingleSampling
+        });
+    };
+    let (third, fourth) = (fields.next(), fields.next());
+    if fields.next().is_some() {
+        return Err(B3Error::SingleTooManyFields);
+    }
+    if [Some(trace), Some(span), third, fourth]
+        .into_iter()
+        .flatten()
+        .any(<[u8]>::is_empty)
+    {
+        return Err(B3Error::SingleEmptyField);
+    }
+
+    let trace_id = TraceId::parse_bytes(trace).map_err(B3Error::SingleTraceId)?;
+    let span_id = SpanId::parse_bytes(span).map_err(B3Error::SingleSpanId)?;
+    let (sampling, debug, parent) = match (third, fourth) {
+        (None, _) => (Sampling::Defer, false, None),
+        (Some([state]), parent) => {
+            let (sampling, debug) = single_sampling(*state)?;
+            (sampling, debug, parent)
+        }
+        // `{trace}-{span}-{parent}`: a deferred child (divergent, accepted; never emitted).
+        (Some(parent), None) => (Sampling::Defer, false, Some(parent)),
+        (Some(_), Some(_)) => return Err(B3Error::SingleSampling),
+    };
+    let parent_id = match parent {
+        Some(text) => parent_id(text).map_err(B3Error::SingleParentId)?,
+        None => None,
+    };
+    Ok(Extracted::Context(SpanContext {
+        trace_id,
+        span_id,
+        parent_id,
+        sampling,
+        debug,
+    }))
+}
+
+/// Reads the `X-B3-*` headers only (ignores `b3`): Brave's fallback is `extract(h).or_else(|_| extract_multi(h))`.
+pub fn extract_multi<'h, H: HeaderSource<'h> + ?Sized>(headers: &H) -> Result<Extracted, B3Error> {
+    let sampling = match headers.get(SAMPLED) {
+        None => None,
+        Some(b"1") => Some(Sampling::Accept),
+        Some(b"0") => Some(Sampling::Deny),
+        Some(v) if v.eq_ignore_ascii_case(b"true") => Some(Sampling::Accept),
+        Some(v) if v.eq_ignore_ascii_case(b"false") => Some(Sampling::Deny),
+        Some(_) => return Err(B3Error::Sampled),
+    };
+    let debug = headers.get(FLAGS) == Some(b"1");
+    let span = headers.get(SPAN_ID);
+    let parent = headers.get(PARENT_SPAN_ID);
+    let Some(trace) = headers.get(TRACE_ID) else {
+        return if span.is_some() || parent.is_some() {
+            Err(B3Error::MissingTraceId)
+        } else if sampling.is_some() || debug {
+            Ok(Extracted::Sampling {
+                sampling: sampling.unwrap_or_default(),
+                debug,
+            })
+        } else {
+            Ok(Extracted::Empty)
+        };
+    };
+    let trace_id = TraceId::parse_bytes(trace).map_err(B3Error::TraceId)?;
+    let span_id = SpanId::parse_bytes(span.ok_or(B3Error::MissingSpanId)?).map_err(B3Error::SpanId)?;
+    let parent_id = match parent {
+        Some(text) => parent_id(text).map_err(B3Error::ParentSpanId)?,
+        None => None,
+    };
+    Ok(Extracted::Context(SpanContext {
+        trace_id,
+        span_id,
+        parent_id,
+        sampling: sampling.unwrap_or_default(),
+        debug,
+    }))
+}
+
+/// The `b3` sampling state: `(sampling, debug)`.
+fn single_sampling(state: u8) -> Result<(Sampling, bool), B3Error> {
+    match state {
+        b'1' => Ok((Sampling::Accept, false)),
+        b'0' => Ok((Sampling::Deny, false)),
+        b'd' => Ok((Sampling::Defer, true)),
+        _ => Err(B3Error::SingleSampling),
+    }
+}
+
+/// A parent id; all zeros means "no parent".
+fn parent_id(text: &[u8]) -> Result<Option<SpanId>, IdError> {
+    match SpanId::parse_bytes(text) {
+        Ok(id) => Ok(Some(id)),
+        Err(IdError::Zero) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

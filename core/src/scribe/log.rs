@@ -1,0 +1,187 @@
+//! Writing a framed Scribe `Log` call that carries a batch of spans.
+//!
+//! The frame is `i32 length`, a strict `CALL` header for `Log`, then the args struct
+//! `{1: list<LogEntry{1: string category, 2: string message}>}`. Each message is the padded base64 of one Thrift
+//! span, streamed through [`Base64Sink`] into the destination: no span is buffered whole.
+
+use super::base64::{encoded_len, Base64Sink};
+use super::{CALL, CATEGORY, FRAME_HEADER_LEN, METHOD};
+use crate::sink::{measure, EncodeError, Sink};
+use crate::span::SpanData;
+use crate::thrift::binary::{length_i32, BinaryWriter};
+use crate::thrift::{binary_span_len, encode_binary_span, encode_compact_span, TType, Writer};
+
+/// How each span is encoded before base64.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SpanEncoding {
+    /// TBinaryProtocol: what every Zipkin Scribe collector reads.
+    #[default]
+    Binary,
+    /// TCompactProtocol: smaller, but only tryfer's own sink reads it.
+    Compact,
+}
+
+/// What a `Log` call says besides the spans: the category and the span encoding.
+///
+/// ```
+/// use tryfer_core::scribe::{LogOptions, SpanEncoding};
+/// let options = LogOptions::new().with_category("zipkin-test").with_encoding(SpanEncoding::Compact);
+/// assert_eq!(LogOptions::default().category, "zipkin");
+/// assert_eq!(options.category, "zipkin-test");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LogOptions<'c> {
+    /// Every entry's category; Zipkin reads only `"zipkin"` and ignores (yet acknowledges) the others.
+    pub category: &'c str,
+    /// How spans are encoded before base64.
+    pub encoding: SpanEncoding,
+}
+
+impl LogOptions<'static> {
+    /// Category `"zipkin"`, binary spans: what a Zipkin collector expects.
+    pub const fn new() -> Self {
+        LogOptions {
+            category: CATEGORY,
+            encoding: SpanEncoding::Binary,
+        }
+    }
+}
+
+impl Default for LogOptions<'static> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'c> LogOptions<'c> {
+    /// The same options with another category.
+    pub const fn with_category<'d>(self, category: &'d str) -> LogOptions<'d> {
+        LogOptions {
+            category,
+            encoding: self.encoding,
+        }
+    }
+
+    /// The same options with another span encoding.
+    pub const fn with_encoding(self, encoding: SpanEncoding) -> Self {
+        LogOptions {
+            category: self.category,
+            encoding,
+        }
+    }
+}
+
+/// Message header: version word, name length, "Log", seqid.
+const HEADER_LEN: usize = 4 + 4 + METHOD.len() + 4;
+/// Args field 1 header and the list header.
+const LIST_LEN: usize = 3 + 5;
+/// Per entry: two field headers with their `i32` lengths, and the entry's stop byte.
+const ENTRY_OVERHEAD: usize = 2 * (3 + 4) + 1;
+/// The args struct's stop byte.
+const STOP_LEN: usize = 1;
+
+/// The Thrift length of `span` in `encoding`.
+fn span_len<D: SpanData + ?Sized>(span: &D, encoding: SpanEncoding) -> Result<usize, EncodeError> {
+    match encoding {
+        SpanEncoding::Binary => binary_span_len(span),
+        SpanEncoding::Compact => measure(|c| encode_compact_span(span, c)),
+    }
+}
+
+/// The base64 length of one span's message.
+fn message_len<D: SpanData + ?Sized>(span: &D, encoding: SpanEncoding) -> Result<usize, EncodeError> {
+    encoded_len(span_len(span, encoding)?).ok_or(EncodeError::TooLong)
+}
+
+/// The payload length (after the 4-byte prefix) and the number of spans.
+fn payload_len<I, D>(spans: I, options: &LogOptions<'_>) -> Result<(usize, usize), EncodeError>
+where
+    I: Iterator<Item = D>,
+    D: SpanData,
+{
+    let entry_fixed = ENTRY_OVERHEAD
+        .checked_add(options.category.len())
+        .ok_or(EncodeError::TooLong)?;
+    let mut len = HEADER_LEN + LIST_LEN + STOP_LEN;
+    let mut count = 0usize;
+    for span in spans {
+        let message = message_len(&span, options.encoding)?;
+        length_i32(message)?;
+        len = len
+            .checked_add(entry_fixed)
+            .and_then(|l| l.checked_add(message))
+            .ok_or(EncodeError::TooLong)?;
+        count += 1;
+    }
+    // The frame length is an i32 too.
+    length_i32(len)?;
+    Ok((len, count))
+}
+
+/// The exact number of bytes [`write_log_call`] writes for these spans, the 4-byte frame length included: size
+/// or reserve a buffer with it. Costs one encoding pass per span into a [`crate::sink::Counter`].
+pub fn log_call_len<I, D>(spans: I, options: &LogOptions<'_>) -> Result<usize, EncodeError>
+where
+    I: IntoIterator<Item = D>,
+    D: SpanData,
+{
+    let (payload, _) = payload_len(spans.into_iter(), options)?;
+    payload.checked_add(FRAME_HEADER_LEN).ok_or(EncodeError::TooLong)
+}
+
+/// Writes one framed Scribe `Log` call carrying every span of `spans`, under sequence id `seqid`.
+///
+/// The frame length is computed first (a measuring pass over the spans), so `spans` is iterated twice: its
+/// iterator must be `Clone` and both passes must see the same spans (slices, arrays and `heapless` queues of
+/// spans or span references qualify). Each span is then encoded twice more: once measured, once written through
+/// base64 straight into `sink`. Fails with [`EncodeError::TooLong`] when a length exceeds Thrift's `i32`, and
+/// [`EncodeError::BufferFull`] when `sink` runs out of room, leaving a partial frame that must not be sent.
+///
+/// ```
+/// use tryfer_core::{Span, SpanContext, SpanId, TraceId, Sampling, scribe, sink::Slice};
+/// let ctx = SpanContext::root_of(TraceId::from_u64(1).unwrap(), SpanId::new(2).unwrap(), Sampling::Accept);
+/// let span: Span = Span::new(ctx, "GET");
+/// let options = scribe::LogOptions::new();
+/// let mut buf = [0u8; 256];
+/// let mut out = Slice::new(&mut buf);
+/// scribe::write_log_call([&span], 1, &options, &mut out).unwrap();
+/// assert_eq!(out.len(), scribe::log_call_len([&span], &options).unwrap());
+/// let frame = out.written();
+/// // Frame length, then the strict CALL header of "Log" with seqid 1.
+/// assert_eq!(&frame[..4], &((frame.len() - 4) as u32).to_be_bytes());
+/// assert_eq!(&frame[4..19], &[0x80, 0x01, 0x00, 0x01, 0, 0, 0, 3, b'L', b'o', b'g', 0, 0, 0, 1]);
+/// ```
+pub fn write_log_call<I, D, S>(spans: I, seqid: i32, options: &LogOptions<'_>, mut sink: S) -> Result<(), EncodeError>
+where
+    S: Sink,
+    I: IntoIterator<Item = D>,
+    I::IntoIter: Clone,
+    D: SpanData,
+{
+    let spans = spans.into_iter();
+    let (payload, count) = payload_len(spans.clone(), options)?;
+    sink.try_extend(&length_i32(payload)?.to_be_bytes())?;
+
+    let mut w = BinaryWriter::new(&mut sink);
+    w.message_begin(METHOD, CALL, seqid)?;
+    w.struct_begin()?;
+    w.field_begin(TType::List, 1)?;
+    w.list_begin(TType::Struct, count)?;
+    for span in spans.take(count) {
+        w.struct_begin()?;
+        w.field_begin(TType::Binary, 1)?;
+        w.binary(options.category.as_bytes())?;
+        w.field_begin(TType::Binary, 2)?;
+        w.i32(length_i32(message_len(&span, options.encoding)?)?)?;
+        let mut text = Base64Sink::new(w.into_inner());
+        match options.encoding {
+            SpanEncoding::Binary => encode_binary_span(&span, &mut text)?,
+            SpanEncoding::Compact => encode_compact_span(&span, &mut text)?,
+        }
+        w = BinaryWriter::new(text.finish()?);
+        w.struct_end()?;
+    }
+    w.struct_end()
+}
