@@ -262,6 +262,18 @@ impl<const SPANS: usize, const N: usize, const T: usize> Recorder<SPANS, N, T> {
         Ok(None)
     }
 
+    /// Marks the in-flight span of `ctx` as shared (the server half of a span the client created, joined from
+    /// B3): it leaves without `timestamp`/`duration`, which belong to the client. False if no such span is held.
+    pub fn mark_shared(&mut self, ctx: &SpanContext) -> bool {
+        match self.slots.iter_mut().flatten().find(|s| s.holds(ctx)) {
+            Some(slot) => {
+                slot.span.set_shared(true);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// [`Recorder::record`] of the timestamp annotation `value` (`cs`, `sr`, ...) at `now_micros`.
     pub fn annotate(
         &mut self,
@@ -380,8 +392,12 @@ fn mark_expired<const N: usize, const T: usize>(
 }
 
 /// Sets `timestamp` (first timestamp annotation, else `end`) and, given an end, `duration` (at least 1 µs),
-/// keeping values already set.
+/// keeping values already set. A shared span (the server half of a client's span) gets neither: the client
+/// owns them, as in Zipkin.
 fn set_times<const N: usize, const T: usize>(span: &mut Span<N, T>, end: Option<u64>) {
+    if span.shared() {
+        return;
+    }
     if span.timestamp().is_none() {
         let first = span.annotations().next().map(|a| a.timestamp);
         if let Some(start) = first.or(end) {

@@ -29,6 +29,11 @@ pub trait SpanData {
     fn timestamp(&self) -> Option<u64>;
     /// How long the span took in µs, if the recorder set it.
     fn duration(&self) -> Option<u64>;
+    /// True for the server half of a span whose id the client created (B3/Finagle style): Zipkin leaves its
+    /// `timestamp`/`duration` to the client and marks the v2 span `shared`.
+    fn shared(&self) -> bool {
+        false
+    }
 
     /// The timestamp annotations, in recording order.
     fn annotations(&self) -> impl Iterator<Item = Annotation<'_>> + '_ {
@@ -71,6 +76,9 @@ impl<T: SpanData + ?Sized> SpanData for &T {
     }
     fn duration(&self) -> Option<u64> {
         (**self).duration()
+    }
+    fn shared(&self) -> bool {
+        (**self).shared()
     }
 }
 
@@ -176,6 +184,7 @@ pub struct Span<const N: usize = 8, const T: usize = 256> {
     text: heapless::Vec<u8, T>,
     dropped: u16,
     dropped_digits: [u8; 5],
+    shared: bool,
 }
 
 impl<const N: usize, const T: usize> Span<N, T> {
@@ -195,6 +204,7 @@ impl<const N: usize, const T: usize> Span<N, T> {
             text: heapless::Vec::new(),
             dropped: 0,
             dropped_digits: [0; 5],
+            shared: false,
         };
         match span.store(name.as_bytes()) {
             Some(text) => span.name = text,
@@ -288,6 +298,11 @@ impl<const N: usize, const T: usize> Span<N, T> {
     /// Sets the span's duration (µs).
     pub fn set_duration(&mut self, duration: u64) {
         self.duration = Some(duration);
+    }
+
+    /// Marks the span as the server half of a span the client created (see [`SpanData::shared`]).
+    pub fn set_shared(&mut self, shared: bool) {
+        self.shared = shared;
     }
 
     /// True when an annotation with this value was recorded (e.g. an end annotation).
@@ -445,6 +460,9 @@ impl<const N: usize, const T: usize> SpanData for Span<N, T> {
     }
     fn duration(&self) -> Option<u64> {
         self.duration
+    }
+    fn shared(&self) -> bool {
+        self.shared
     }
 }
 

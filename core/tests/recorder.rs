@@ -529,3 +529,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn shared_server_spans_leave_their_times_to_the_client() {
+    use tryfer_core::annotation::{SERVER_RECV, SERVER_SEND};
+    let ctx = SpanContext::root_of(TraceId::from_u64(7).unwrap(), SpanId::new(8).unwrap(), Sampling::Accept);
+    let mut recorder: Recorder<2> = Recorder::new();
+    assert!(!recorder.mark_shared(&ctx));
+    recorder.annotate(&ctx, "GET", SERVER_RECV, None, 100).unwrap();
+    assert!(recorder.mark_shared(&ctx));
+    let span = recorder.annotate(&ctx, "GET", SERVER_SEND, None, 300).unwrap().unwrap();
+    assert!(span.shared());
+    assert_eq!((span.timestamp(), span.duration()), (None, None));
+}

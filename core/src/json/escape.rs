@@ -9,7 +9,16 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::sink::{EncodeError, FmtSink, Sink};
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// `\u00XX` for a byte, lower-hex as serde_json writes it.
+fn unicode_escape(byte: u8) -> [u8; 6] {
+    let hex = |nibble: u8| {
+        b"0123456789abcdef"
+            .get(usize::from(nibble & 0xf))
+            .copied()
+            .unwrap_or(b'0')
+    };
+    [b'\\', b'u', b'0', b'0', hex(byte >> 4), hex(byte)]
+}
 
 /// The escape sequence for `byte` inside a JSON string, or `None` when it is written as it is.
 ///
@@ -24,21 +33,13 @@ fn escape(byte: u8, buf: &mut [u8; 6]) -> Option<&[u8]> {
         0x0c => b'f',
         0x0d => b'r',
         0x00..=0x1f => {
-            *buf = [
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(byte >> 4)],
-                HEX[usize::from(byte & 0xf)],
-            ];
-            return Some(&buf[..]);
+            *buf = unicode_escape(byte);
+            return Some(buf);
         }
         _ => return None,
     };
-    buf[0] = b'\\';
-    buf[1] = short;
-    Some(&buf[..2])
+    *buf = [b'\\', short, 0, 0, 0, 0];
+    buf.get(..2)
 }
 
 /// Writes the escaped body of a string (no quotes), copying unescaped runs in one call each.
@@ -93,14 +94,7 @@ pub(crate) fn write_latin1<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8]) -> Resu
         match escape(byte, &mut buf) {
             Some(seq) => sink.try_extend(seq)?,
             None if (0x20..0x7f).contains(&byte) => sink.try_push(byte)?,
-            None => sink.try_extend(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(byte >> 4)],
-                HEX[usize::from(byte & 0xf)],
-            ])?,
+            None => sink.try_extend(&unicode_escape(byte))?,
         }
     }
     sink.try_push(b'"')

@@ -315,21 +315,25 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
             duration: span.duration().unwrap_or(0),
             first_host: None,
         };
+        // Zipkin sorts annotations by (timestamp, value) before converting, so of a core annotation recorded
+        // twice the latest one wins (the later recorded one on a tie).
         for a in c.annotations() {
             let Some(name) = CoreName::of(a.value) else { continue };
-            let core = Some(Core {
-                timestamp: a.timestamp,
-                host: normalize(a.host),
-            });
-            match name {
-                CoreName::ClientSend => c.cs = core,
-                CoreName::ClientRecv => c.cr = core,
-                CoreName::ServerRecv => c.sr = core,
-                CoreName::ServerSend => c.ss = core,
-                CoreName::MessageSend => c.ms = core,
-                CoreName::MessageRecv => c.mr = core,
-                CoreName::WireSend => c.ws = core,
-                CoreName::WireRecv => c.wr = core,
+            let slot = match name {
+                CoreName::ClientSend => &mut c.cs,
+                CoreName::ClientRecv => &mut c.cr,
+                CoreName::ServerRecv => &mut c.sr,
+                CoreName::ServerSend => &mut c.ss,
+                CoreName::MessageSend => &mut c.ms,
+                CoreName::MessageRecv => &mut c.mr,
+                CoreName::WireSend => &mut c.ws,
+                CoreName::WireRecv => &mut c.wr,
+            };
+            if slot.is_none_or(|core| a.timestamp >= core.timestamp) {
+                *slot = Some(Core {
+                    timestamp: a.timestamp,
+                    host: normalize(a.host),
+                });
             }
         }
         for b in span.binary_annotations() {
@@ -350,7 +354,7 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
         if c.sr.is_none() {
             c.sr = c.start_from_end(c.ss);
         }
-        c.first_host = c.hosts().next();
+        c.first_host = c.first_host_where(|_| true);
         c
     }
 
@@ -381,17 +385,49 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
         self.cs.is_none() && self.cr.is_none() && self.sr.is_none() && self.ss.is_none()
     }
 
-    /// Every host in the order Zipkin's converter meets them: annotations, then tags, then (in a span with only
-    /// address annotations) `ca`, which then becomes the local endpoint.
-    fn hosts(&self) -> impl Iterator<Item = Endpoint<'a>> + 'a {
-        let ca_as_local = match (self.ca, self.sa) {
+    /// In a span with only address annotations, `ca` (with `sa`) is the local endpoint.
+    fn ca_as_local(&self) -> Option<Endpoint<'a>> {
+        match (self.ca, self.sa) {
             (Some(ca), Some(_)) if self.no_rpc_annotations() => Some(ca),
             _ => None,
-        };
+        }
+    }
+
+    /// Every host of the span, in recording order: annotations, tags, then a [`Self::ca_as_local`].
+    fn hosts(&self) -> impl Iterator<Item = Endpoint<'a>> + 'a {
         self.annotations()
             .filter_map(|a| normalize(a.host))
             .chain(self.tags().filter_map(|b| normalize(b.host)))
-            .chain(ca_as_local)
+            .chain(self.ca_as_local())
+    }
+
+    /// The first host that `accept`s in the order Zipkin's converter meets hosts: annotations sorted by
+    /// (timestamp, value), then tags sorted by key (recording order on ties), then a [`Self::ca_as_local`].
+    fn first_host_where(&self, accept: impl Fn(&Endpoint<'a>) -> bool) -> Option<Endpoint<'a>> {
+        let mut first: Option<(u64, &str, Endpoint<'a>)> = None;
+        for a in self.annotations() {
+            let Some(host) = normalize(a.host).filter(&accept) else {
+                continue;
+            };
+            if first.is_none_or(|(t, v, _)| (a.timestamp, a.value) < (t, v)) {
+                first = Some((a.timestamp, a.value, host));
+            }
+        }
+        if let Some((_, _, host)) = first {
+            return Some(host);
+        }
+        let mut first: Option<(&str, Endpoint<'a>)> = None;
+        for b in self.tags() {
+            let Some(host) = normalize(b.host).filter(&accept) else {
+                continue;
+            };
+            if first.is_none_or(|(k, _)| b.key < k) {
+                first = Some((b.key, host));
+            }
+        }
+        first
+            .map(|(_, host)| host)
+            .or_else(|| self.ca_as_local().filter(&accept))
     }
 
     /// The host an item belongs to: its own, or the first v2 span's when it has none.
@@ -418,22 +454,24 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
     where
         F: FnMut(Side<'a>) -> Result<(), EncodeError>,
     {
-        let mut groups = 0usize;
-        for (i, host) in self.hosts().enumerate() {
-            let seen = self
-                .hosts()
-                .take(i)
-                .any(|h| eq_lowercase(h.service_name, host.service_name));
-            if !seen {
-                f(self.side(Target::Group(Group {
-                    index: groups,
-                    local: Some(host),
-                })))?;
-                groups += 1;
+        f(self.side(Target::Group(Group {
+            index: 0,
+            local: self.first_host,
+        })))?;
+        if let Some(first) = self.first_host {
+            // One v2 span per further service, in recording order (Zipkin's order differs; lists are unordered).
+            let mut index = 1;
+            for (i, host) in self.hosts().enumerate() {
+                let service = host.service_name;
+                if eq_lowercase(service, first.service_name)
+                    || self.hosts().take(i).any(|h| eq_lowercase(h.service_name, service))
+                {
+                    continue;
+                }
+                let local = self.first_host_where(|h| eq_lowercase(h.service_name, service));
+                f(self.side(Target::Group(Group { index, local })))?;
+                index += 1;
             }
-        }
-        if groups == 0 {
-            f(self.side(Target::Group(Group { index: 0, local: None })))?;
         }
         if let (Some(cs), Some(sr)) = (self.cs, self.sr) {
             if self.same_group(cs.host, sr.host) {
@@ -510,11 +548,13 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
             local: group.local,
             ..Side::default()
         };
-        // The last core annotation on this service sets the kind.
+        // The last core annotation on this service, in Zipkin's (timestamp, value) order, sets the kind.
+        let mut last: Option<(u64, &str)> = None;
         for a in self.annotations() {
             if let Some(kind) = CoreName::of(a.value).and_then(CoreName::kind) {
-                if mine(normalize(a.host)) {
+                if mine(normalize(a.host)) && last.is_none_or(|l| (a.timestamp, a.value) >= l) {
                     side.kind = Some(kind);
+                    last = Some((a.timestamp, a.value));
                 }
             }
         }

@@ -42,7 +42,7 @@ pub enum DecodeError {
     /// A timestamp or duration is negative.
     NegativeTime,
     /// A binary annotation's value does not fit its type (BOOL is 1 byte, 0 or 1; I16 2; I32 4; I64 and DOUBLE
-    /// 8), or an endpoint's IPv6 address is not 16 bytes.
+    /// 8), an endpoint's IPv6 address is not 16 bytes, or a compact bool element is not 0, 1 or 2.
     BadValue,
     /// A binary annotation type outside Zipkin's `AnnotationType` (0 to 6).
     BadAnnotationType,
@@ -69,7 +69,7 @@ impl fmt::Display for DecodeError {
             DecodeError::MissingField => "required field is missing",
             DecodeError::ZeroId => "trace id or span id is zero",
             DecodeError::NegativeTime => "timestamp or duration is negative",
-            DecodeError::BadValue => "binary annotation value does not match its type",
+            DecodeError::BadValue => "value does not match its type",
             DecodeError::BadAnnotationType => "unknown binary annotation type",
             DecodeError::TooManyAnnotations => "span has more annotations than fit",
             DecodeError::TooDeep => "structs nest too deeply",
@@ -113,7 +113,8 @@ impl Protocol {
 ///
 /// Annotations come first, then binary annotations (the wire keeps them in two lists, so their interleaving
 /// when recorded is lost). A zero `parent_id`, `ipv4` or `port` on the wire means "not set" and reads as
-/// `None`, as Zipkin reads it.
+/// `None`, as Zipkin reads it. `N` sizes the view: an event slot is 96 bytes on a 64-bit host (less on
+/// 32-bit MCUs), so the default of 64 takes about 6 KiB; pick `N` for your stack.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodedSpan<'a, const N: usize = 64> {
     /// The trace id; 128-bit when `trace_id_high` (field 12) was present and non-zero.

@@ -131,7 +131,7 @@ impl<'a> Reader<'a> for CompactReader<'a> {
         match self.input.byte()? {
             1 => Ok(true),
             0 | 2 => Ok(false),
-            _ => Err(DecodeError::BadType),
+            _ => Err(DecodeError::BadValue),
         }
     }
 
@@ -297,5 +297,10 @@ mod test {
         r.skip(TType::List).unwrap();
         r.skip(TType::Set).unwrap();
         assert_eq!(r.remaining(), 0);
+        // A bool element must be 1 (true), 2 or 0 (false).
+        assert_eq!(
+            CompactReader::new(&[0x21, 0x01, 0x03]).skip(TType::List),
+            Err(DecodeError::BadValue)
+        );
     }
 }
