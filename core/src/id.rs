@@ -35,32 +35,59 @@ impl fmt::Display for IdError {
 
 impl core::error::Error for IdError {}
 
-/// Parses exactly 16 lower-hex digits into a `u64` (zero allowed here; callers decide).
-fn parse_u64_hex(text: &[u8]) -> Result<u64, IdError> {
-    if text.len() != 16 {
-        return Err(if text.is_empty() {
-            IdError::Empty
-        } else {
-            IdError::Length
-        });
+/// Value of each byte as a lower-hex digit, or `0xff` when it is not one.
+const DIGIT: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Parses exactly 16 lower-hex digits into a `u64` (zero allowed here; callers decide).
+#[inline]
+fn parse_u64_hex(text: &[u8]) -> Result<u64, IdError> {
+    let Ok(digits) = <&[u8; 16]>::try_from(text) else {
+        return Err(if text.is_empty() { IdError::Empty } else { IdError::Length });
+    };
     let mut value = 0u64;
-    for &c in text {
-        let digit = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return Err(IdError::NotLowerHex),
-        };
-        value = (value << 4) | u64::from(digit);
+    let mut bad = 0u8;
+    for &c in digits {
+        let digit = DIGIT[usize::from(c)];
+        bad |= digit;
+        value = (value << 4) | u64::from(digit & 0xf);
+    }
+    // Valid digits are at most 0x0f, so any 0xff leaves high bits set.
+    if bad > 0xf {
+        return Err(IdError::NotLowerHex);
     }
     Ok(value)
 }
 
+/// Two lower-hex digits for every byte value.
+const PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    table
+};
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+#[inline]
 fn write_u64_hex(value: u64, out: &mut [u8]) {
-    for (i, slot) in out.iter_mut().take(16).enumerate() {
-        *slot = HEX[((value >> (60 - 4 * i)) & 0xf) as usize];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(value.to_be_bytes()) {
+        pair.copy_from_slice(&PAIRS[usize::from(byte)]);
     }
 }
 

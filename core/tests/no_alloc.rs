@@ -9,7 +9,7 @@ use tryfer_core::sampler::{Probabilistic, RateLimited, Sampler};
 use tryfer_core::scribe::{self, LogCall, LogOptions, Outcome, Reply, SpanEncoding};
 use tryfer_core::sink::Slice;
 use tryfer_core::thrift::{self, decode};
-use tryfer_core::{Endpoint, Sampling, Span, SpanContext, SpanData, SpanId, TraceId, Value};
+use tryfer_core::{Endpoint, Sampling, Span, SpanContext, SpanData, Value};
 
 /// A fixed RNG so the test needs no OS randomness inside the measured region.
 struct Counter(u64);

@@ -22,27 +22,27 @@ fn dump() {
     let a = Endpoint::v4("frontend", Ipv4Addr::new(10, 0, 0, 1), 80);
     let a2 = Endpoint::v4("Frontend", Ipv4Addr::new(10, 0, 0, 2), 81);
     let b = Endpoint::v4("backend", Ipv4Addr::new(10, 0, 0, 3), 90);
-    let c = Endpoint::v4("", Ipv4Addr::new(10, 0, 0, 4), 91);
+    let c = Endpoint { service_name: "", ipv4: None, ipv6: Some("2001:db8::1".parse().unwrap()), port: Some(91) };
     let empty = Endpoint::service("");
     let hosted = [a, a2, b];
     let any_host = [Some(a), Some(a2), Some(b), Some(empty), None, Some(c)];
     let values = ["cs", "cr", "sr", "ss", "ms", "mr", "ws", "wr", "foo", "bar", "error"];
-    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let mut rng = Rng(std::env::var("SEED").map(|s| s.parse().unwrap()).unwrap_or(0x9e3779b97f4a7c15));
     let mut f = std::fs::File::create("/tmp/oracle_in.txt").unwrap();
     let mut g = std::fs::File::create("/tmp/oracle_ours.txt").unwrap();
     let mut d = std::fs::File::create("/tmp/oracle_debug.txt").unwrap();
     for _ in 0..20000 {
         let id = 1 + rng.below(3);
         let ctx = SpanContext {
-            trace_id: TraceId::from_u64(7).unwrap(),
+            trace_id: TraceId::new(rng.below(2) * 0xabc, 7).unwrap(),
             span_id: SpanId::new(id).unwrap(),
             parent_id: SpanId::new(rng.below(3)),
             sampling: Sampling::Accept,
             debug: rng.below(4) == 0,
         };
         let name = ["get", "post /a", ""][rng.below(3) as usize];
-        let mut span: Span<16, 512> = Span::new(ctx, name);
-        let n = rng.below(9);
+        let mut span: Span<24, 1024> = Span::new(ctx, name);
+        let n = rng.below(17);
         for _ in 0..n {
             match rng.below(3) {
                 0 | 1 => {
@@ -89,6 +89,6 @@ fn dump() {
         let mut buf = [0u8; 8192];
         let mut out = Slice::new(&mut buf);
         json::encode_debug_span(&span, json::Layout::Compact, &mut out).unwrap();
-        writeln!(d, "{} ts={:?} dur={:?}", std::str::from_utf8(out.written()).unwrap(), tryfer_core::SpanData::timestamp(&span), tryfer_core::SpanData::duration(&span)).unwrap();
+        writeln!(d, "{}\t{:?}\t{:?}\t{}", std::str::from_utf8(out.written()).unwrap(), tryfer_core::SpanData::timestamp(&span), tryfer_core::SpanData::duration(&span), tryfer_core::SpanData::debug(&span)).unwrap();
     }
 }

@@ -80,6 +80,14 @@ impl TracedSpan {
         }
     }
 
+    /// Marks this span as the server half of a span the client created (same span id, B3/Finagle style), so
+    /// Zipkin leaves its timestamp and duration to the client's half.
+    pub fn set_shared(&mut self, shared: bool) {
+        if let Some(span) = self.span.as_mut() {
+            span.set_shared(shared);
+        }
+    }
+
     /// Ends the span and hands it to the reporter (never blocks).
     pub fn finish(mut self) {
         if let Some(span) = self.span.take() {
