@@ -383,6 +383,19 @@ fn server_span_that_joined_the_client_is_shared() {
     );
     assert!(s.get("annotations").is_none());
 
+    // Marked shared by the recorder: shared even with a timestamp of its own, or without server annotations.
+    let mut marked: TestSpan = Span::new(ctx(1, 2, Some(1)), "joined");
+    marked.annotate("sr", 100, Some(&SERVER)).unwrap();
+    marked.set_timestamp(100);
+    marked.set_shared(true);
+    assert_eq!(v2(&marked)[0]["shared"], true);
+    let mut marked: TestSpan = Span::new(ctx(1, 2, Some(1)), "joined");
+    marked.set_shared(true);
+    assert_eq!(v2(&marked)[0]["shared"], true);
+    // ... but never on a client.
+    marked.annotate("cs", 5, None).unwrap();
+    assert!(v2(&marked)[0].get("shared").is_none());
+
     // A server span that started the trace has its own timestamp and duration: not shared, timed by them.
     let mut root: TestSpan = Span::new(ctx(1, 2, None), "get /api");
     root.annotate("sr", 100, Some(&SERVER)).unwrap();
@@ -567,6 +580,14 @@ fn timing_rules() {
     quick.annotate("cs", 5, None).unwrap();
     quick.annotate("cr", 5, None).unwrap();
     assert_eq!(v2(&quick)[0]["duration"], 1);
+    // Times past i64::MAX are clamped (Zipkin reads a signed long), then de-duplicated.
+    let mut far: TestSpan = Span::new(ctx(1, 2, None), "far");
+    far.annotate("x", u64::MAX, None).unwrap();
+    far.annotate("x", 1 << 63, None).unwrap();
+    assert_eq!(
+        v2(&far)[0]["annotations"],
+        json!([{"timestamp": i64::MAX, "value": "x"}])
+    );
     // An end before its start: no duration.
     let mut skewed: TestSpan = Span::new(ctx(1, 2, None), "q");
     skewed.annotate("cs", 9, None).unwrap();
@@ -691,6 +712,354 @@ fn ids_flags_names_and_endpoints() {
     assert_valid(&v2_validator(), &v2_text(&span));
 }
 
+/// A span and what Zipkin's own converter made of it: its v1 Thrift bytes (our encoder's, checked byte-exact
+/// against the original tryfer in golden.rs) decoded by `SpanBytesDecoder.THRIFT` and re-encoded by
+/// `SpanBytesEncoder.JSON_V2` of openzipkin/zipkin (master, April 2026), on randomly generated spans. The span
+/// is given in our debug JSON for brevity; its own timestamp, duration and debug flag beside it.
+struct Converted {
+    what: &'static str,
+    span: &'static str,
+    timestamp: Option<u64>,
+    duration: Option<u64>,
+    debug: bool,
+    zipkin: &'static str,
+}
+
+const ZIPKIN_CONVERTED: &[Converted] = &[
+    Converted {
+        what: "128-bit",
+        span: concat!(
+            r#"{"annotations":[],"trace_id":"0000000000000abc0000000000000007","name":"","span_id":"00000000000"#,
+            r#"00002"}"#
+        ),
+        timestamp: Some(11),
+        duration: None,
+        debug: false,
+        zipkin: r#"[{"traceId":"0000000000000abc0000000000000007","id":"0000000000000002","timestamp":11}]"#,
+    },
+    Converted {
+        what: "self parent",
+        span: concat!(
+            r#"{"annotations":[],"parent_span_id":"0000000000000002","trace_id":"0000000000000007","name":"","s"#,
+            r#"pan_id":"0000000000000002"}"#
+        ),
+        timestamp: Some(1),
+        duration: Some(2),
+        debug: false,
+        zipkin: r#"[{"traceId":"0000000000000007","id":"0000000000000002","timestamp":1,"duration":2}]"#,
+    },
+    Converted {
+        what: "debug",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"","ipv6":"2001:db8::1","port":91},"type":"timestamp","v"#,
+            r#"alue":1,"key":"foo"},{"host":{"service_name":"backend","ipv4":"10.0.0.3","port":90},"type":"time"#,
+            r#"stamp","value":10,"key":"ss"}],"trace_id":"0000000000000007","name":"","span_id":"00000000000000"#,
+            r#"02"}"#
+        ),
+        timestamp: Some(13),
+        duration: Some(0),
+        debug: true,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000002","timestamp":13,"localEndpoint":{"ipv6":"2"#,
+            r#"001:db8::1","port":91},"annotations":[{"timestamp":1,"value":"foo"}],"debug":true},{"traceId":"0"#,
+            r#"000000000000007","id":"0000000000000002","kind":"SERVER","localEndpoint":{"serviceName":"backend"#,
+            r#"","ipv4":"10.0.0.3","port":90},"annotations":[{"timestamp":10,"value":"ss"}],"debug":true}]"#
+        ),
+    },
+    Converted {
+        what: "producer consumer loopback",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"Frontend","ipv4":"10.0.0.2","port":81},"type":"timestam"#,
+            r#"p","value":9,"key":"ms"},{"host":{"service_name":"Frontend","ipv4":"10.0.0.2","port":81},"type":"#,
+            r#""timestamp","value":1,"key":"mr"}],"parent_span_id":"0000000000000002","trace_id":"0000000000000"#,
+            r#"007","name":"get","span_id":"0000000000000003"}"#
+        ),
+        timestamp: None,
+        duration: None,
+        debug: true,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","parentId":"0000000000000002","id":"0000000000000003","kind":"PRO"#,
+            r#"DUCER","name":"get","timestamp":9,"localEndpoint":{"serviceName":"frontend","ipv4":"10.0.0.2","p"#,
+            r#"ort":81},"debug":true},{"traceId":"0000000000000007","parentId":"0000000000000002","id":"0000000"#,
+            r#"000000003","kind":"CONSUMER","name":"get","timestamp":1,"localEndpoint":{"serviceName":"frontend"#,
+            r#"","ipv4":"10.0.0.2","port":81},"debug":true,"shared":true}]"#
+        ),
+    },
+    Converted {
+        what: "lone end stays annotation",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"backend","ipv4":"10.0.0.3","port":90},"type":"timestamp"#,
+            r#"","value":9,"key":"cr"}],"trace_id":"0000000000000007","name":"","span_id":"0000000000000003"}"#
+        ),
+        timestamp: Some(6),
+        duration: Some(8),
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000003","kind":"CLIENT","timestamp":6,"duration":"#,
+            r#"8,"localEndpoint":{"serviceName":"backend","ipv4":"10.0.0.3","port":90},"annotations":[{"timesta"#,
+            r#"mp":9,"value":"cr"}]}]"#
+        ),
+    },
+    Converted {
+        what: "ws wr outside messaging",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"backend","ipv4":"10.0.0.3","port":90},"type":"timestamp"#,
+            r#"","value":7,"key":"ws"}],"trace_id":"0000000000000007","name":"","span_id":"0000000000000003"}"#
+        ),
+        timestamp: Some(12),
+        duration: None,
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000003","timestamp":12,"localEndpoint":{"serviceN"#,
+            r#"ame":"backend","ipv4":"10.0.0.3","port":90},"annotations":[{"timestamp":7,"value":"ws"}]}]"#
+        ),
+    },
+    Converted {
+        what: "client and server services",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"backend","ipv4":"10.0.0.3","port":90},"type":"timestamp"#,
+            r#"","value":15,"key":"sr"},{"host":{"service_name":"Frontend","ipv4":"10.0.0.2","port":81},"type":"#,
+            r#""timestamp","value":2,"key":"cs"}],"trace_id":"0000000000000007","name":"post /a","span_id":"000"#,
+            r#"0000000000001"}"#
+        ),
+        timestamp: None,
+        duration: None,
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000001","kind":"CLIENT","name":"post /a","timesta"#,
+            r#"mp":2,"localEndpoint":{"serviceName":"frontend","ipv4":"10.0.0.2","port":81}},{"traceId":"000000"#,
+            r#"0000000007","id":"0000000000000001","kind":"SERVER","name":"post /a","timestamp":15,"localEndpoi"#,
+            r#"nt":{"serviceName":"backend","ipv4":"10.0.0.3","port":90},"shared":true}]"#
+        ),
+    },
+    Converted {
+        what: "ca on own service loses its name",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"frontend","ipv4":"10.0.0.1","port":80},"type":"timestam"#,
+            r#"p","value":16,"key":"ss"},{"host":{"service_name":"Frontend","ipv4":"10.0.0.2","port":81},"type""#,
+            r#":"bool","value":true,"key":"ca"}],"trace_id":"0000000000000007","name":"get","span_id":"00000000"#,
+            r#"00000001"}"#
+        ),
+        timestamp: None,
+        duration: None,
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000001","kind":"SERVER","name":"get","localEndpoi"#,
+            r#"nt":{"serviceName":"frontend","ipv4":"10.0.0.1","port":80},"remoteEndpoint":{"ipv4":"10.0.0.2",""#,
+            r#"port":81},"annotations":[{"timestamp":16,"value":"ss"}]}]"#
+        ),
+    },
+    Converted {
+        what: "sa only no kind",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"frontend","ipv4":"10.0.0.1","port":80},"type":"bool","v"#,
+            r#"alue":true,"key":"sa"}],"trace_id":"0000000000000007","name":"","span_id":"0000000000000003"}"#
+        ),
+        timestamp: Some(3),
+        duration: None,
+        debug: true,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000003","timestamp":3,"remoteEndpoint":{"serviceN"#,
+            r#"ame":"frontend","ipv4":"10.0.0.1","port":80},"debug":true}]"#
+        ),
+    },
+    Converted {
+        what: "joined server shared",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"backend","ipv4":"10.0.0.3","port":90},"type":"timestamp"#,
+            r#"","value":7,"key":"sr"}],"trace_id":"0000000000000007","name":"","span_id":"0000000000000001"}"#
+        ),
+        timestamp: None,
+        duration: None,
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000001","kind":"SERVER","timestamp":7,"localEndpo"#,
+            r#"int":{"serviceName":"backend","ipv4":"10.0.0.3","port":90},"shared":true}]"#
+        ),
+    },
+    Converted {
+        what: "start from span timing",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"backend","ipv4":"10.0.0.3","port":90},"type":"timestamp"#,
+            r#"","value":10,"key":"cr"},{"host":{"service_name":"backend","ipv4":"10.0.0.3","port":90},"type":""#,
+            r#"timestamp","value":20,"key":"ms"},{"host":{"service_name":"","ipv6":"2001:db8::1","port":91},"ty"#,
+            r#"pe":"bool","value":true,"key":"ma"}],"trace_id":"0000000000000abc0000000000000007","name":"","sp"#,
+            r#"an_id":"0000000000000002"}"#
+        ),
+        timestamp: Some(6),
+        duration: Some(4),
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000abc0000000000000007","id":"0000000000000002","kind":"PRODUCER","timest"#,
+            r#"amp":6,"duration":4,"localEndpoint":{"serviceName":"backend","ipv4":"10.0.0.3","port":90},"remot"#,
+            r#"eEndpoint":{"ipv6":"2001:db8::1","port":91}}]"#
+        ),
+    },
+    Converted {
+        what: "repeated tag key",
+        span: concat!(
+            r#"{"annotations":[{"type":"string","value":"w","key":"k2"},{"type":"string","value":"w","key":"k2""#,
+            r#"}],"parent_span_id":"0000000000000001","trace_id":"0000000000000abc0000000000000007","name":"get"#,
+            r#"","span_id":"0000000000000003"}"#
+        ),
+        timestamp: Some(4),
+        duration: None,
+        debug: true,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000abc0000000000000007","parentId":"0000000000000001","id":"0000000000000"#,
+            r#"003","name":"get","timestamp":4,"tags":{"k2":"w"},"debug":true}]"#
+        ),
+    },
+    Converted {
+        what: "loopback client+server",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"frontend","ipv4":"10.0.0.1","port":80},"type":"timestam"#,
+            r#"p","value":20,"key":"ss"},{"host":{"service_name":"Frontend","ipv4":"10.0.0.2","port":81},"type""#,
+            r#":"timestamp","value":1,"key":"cs"}],"trace_id":"0000000000000abc0000000000000007","name":"","spa"#,
+            r#"n_id":"0000000000000003"}"#
+        ),
+        timestamp: Some(13),
+        duration: Some(7),
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000abc0000000000000007","id":"0000000000000003","kind":"CLIENT","timestam"#,
+            r#"p":13,"duration":7,"localEndpoint":{"serviceName":"frontend","ipv4":"10.0.0.2","port":81}},{"tra"#,
+            r#"ceId":"0000000000000abc0000000000000007","id":"0000000000000003","kind":"SERVER","timestamp":13,"#,
+            r#""duration":7,"localEndpoint":{"serviceName":"frontend","ipv4":"10.0.0.1","port":80},"shared":tru"#,
+            r#"e}]"#
+        ),
+    },
+    Converted {
+        what: "three services",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"","ipv6":"2001:db8::1","port":91},"type":"timestamp","v"#,
+            r#"alue":6,"key":"bar"},{"host":{"service_name":"backend","ipv4":"10.0.0.3","port":90},"type":"time"#,
+            r#"stamp","value":9,"key":"wr"},{"host":{"service_name":"frontend","ipv4":"10.0.0.1","port":80},"ty"#,
+            r#"pe":"timestamp","value":10,"key":"wr"}],"trace_id":"0000000000000007","name":"","span_id":"00000"#,
+            r#"00000000002"}"#
+        ),
+        timestamp: None,
+        duration: None,
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000002","localEndpoint":{"ipv6":"2001:db8::1","po"#,
+            r#"rt":91},"annotations":[{"timestamp":6,"value":"bar"}]},{"traceId":"0000000000000007","id":"00000"#,
+            r#"00000000002","localEndpoint":{"serviceName":"backend","ipv4":"10.0.0.3","port":90}},{"traceId":""#,
+            r#"0000000000000007","id":"0000000000000002","localEndpoint":{"serviceName":"frontend","ipv4":"10.0"#,
+            r#".0.1","port":80},"annotations":[{"timestamp":10,"value":"wr"}]}]"#
+        ),
+    },
+    Converted {
+        what: "consumer wr..mr",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"frontend","ipv4":"10.0.0.1","port":80},"type":"timestam"#,
+            r#"p","value":1,"key":"mr"}],"trace_id":"0000000000000007","name":"post /a","span_id":"000000000000"#,
+            r#"0002"}"#
+        ),
+        timestamp: Some(4),
+        duration: Some(8),
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000002","kind":"CONSUMER","name":"post /a","times"#,
+            r#"tamp":4,"duration":8,"localEndpoint":{"serviceName":"frontend","ipv4":"10.0.0.1","port":80}}]"#
+        ),
+    },
+    Converted {
+        what: "ca only is server",
+        span: concat!(
+            r#"{"annotations":[{"host":{"service_name":"frontend","ipv4":"10.0.0.1","port":80},"type":"bool","v"#,
+            r#"alue":true,"key":"ca"}],"trace_id":"0000000000000007","name":"","span_id":"0000000000000003"}"#
+        ),
+        timestamp: Some(20),
+        duration: None,
+        debug: false,
+        zipkin: concat!(
+            r#"[{"traceId":"0000000000000007","id":"0000000000000003","kind":"SERVER","timestamp":20,"remoteEnd"#,
+            r#"point":{"serviceName":"frontend","ipv4":"10.0.0.1","port":80}}]"#
+        ),
+    },
+];
+
+/// Rebuilds a span from its debug JSON.
+fn span_from_debug(c: &Converted) -> TestSpan {
+    let d: Json = serde_json::from_str(c.span).unwrap();
+    let ctx = SpanContext {
+        trace_id: TraceId::parse(d["trace_id"].as_str().unwrap()).unwrap(),
+        span_id: SpanId::parse(d["span_id"].as_str().unwrap()).unwrap(),
+        parent_id: d
+            .get("parent_span_id")
+            .map(|p| SpanId::parse(p.as_str().unwrap()).unwrap()),
+        sampling: Sampling::Accept,
+        debug: c.debug,
+    };
+    let mut span = Span::new(ctx, d["name"].as_str().unwrap());
+    for a in d["annotations"].as_array().unwrap() {
+        let host = a.get("host").map(|h| Endpoint {
+            service_name: h["service_name"].as_str().unwrap(),
+            ipv4: h.get("ipv4").map(|ip| ip.as_str().unwrap().parse().unwrap()),
+            ipv6: h.get("ipv6").map(|ip| ip.as_str().unwrap().parse().unwrap()),
+            port: h.get("port").map(|p| p.as_u64().unwrap() as u16),
+        });
+        let key = a["key"].as_str().unwrap();
+        match a["type"].as_str().unwrap() {
+            "timestamp" => span.annotate(key, a["value"].as_u64().unwrap(), host.as_ref()).unwrap(),
+            "string" => span.tag_str(key, a["value"].as_str().unwrap(), host.as_ref()).unwrap(),
+            "bool" => span
+                .tag(key, Value::Bool(a["value"].as_bool().unwrap()), host.as_ref())
+                .unwrap(),
+            other => panic!("unexpected type {other}"),
+        }
+    }
+    if let Some(t) = c.timestamp {
+        span.set_timestamp(t);
+    }
+    if let Some(d) = c.duration {
+        span.set_duration(d);
+    }
+    span
+}
+
+#[test]
+fn agrees_with_zipkins_own_converter() {
+    let v = v2_validator();
+    let canonical = |text: &str| {
+        let spans: Vec<Json> = serde_json::from_str(text).unwrap();
+        let mut spans: Vec<String> = spans.iter().map(|s| s.to_string()).collect();
+        spans.sort();
+        spans
+    };
+    for c in ZIPKIN_CONVERTED {
+        let ours = v2_text(&span_from_debug(c));
+        assert_eq!(
+            canonical(&ours),
+            canonical(c.zipkin),
+            "{}:\n ours   {ours}\n zipkin {}",
+            c.what,
+            c.zipkin
+        );
+        assert_valid(&v, &ours);
+        if canonical(c.zipkin).len() == 1 {
+            assert_eq!(ours, c.zipkin, "{}: byte for byte", c.what);
+        }
+    }
+}
+
+#[test]
+fn encoders_never_allocate() {
+    let spans: Vec<TestSpan> = ZIPKIN_CONVERTED.iter().map(span_from_debug).collect();
+    let mut buf = vec![0u8; 64 * 1024];
+    let info = allocation_counter::measure(|| {
+        let mut out = Slice::new(&mut buf);
+        tjson::encode_v2_spans(&spans, &mut out).unwrap();
+        tjson::encode_debug_spans(&spans, Layout::Pretty, &mut out).unwrap();
+        for span in &spans {
+            tjson::encode_debug_span(span, Layout::Compact, &mut out).unwrap();
+            assert!(tjson::v2_span_len(span).unwrap() > 0 && tjson::v2_span_count(span) > 0);
+        }
+    });
+    assert_eq!(info.count_total, 0, "{} allocations", info.count_total);
+}
+
 #[test]
 fn encoders_report_a_full_buffer_at_every_length() {
     let span = case("ipv4 above");
@@ -812,6 +1181,7 @@ fn build(
     if let Some(d) = own.1 {
         span.set_duration(d);
     }
+    span.set_shared(ids.1 % 3 == 0);
     span
 }
 

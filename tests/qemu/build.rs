@@ -120,6 +120,8 @@ fn golden_tables(golden: &Json) -> String {
         writeln!(s, "        thrift_binary: {binary},").unwrap();
         let message = lit(str_of(&case["scribe_message_base64"], "scribe_message_base64"));
         writeln!(s, "        scribe_message_base64: {message},").unwrap();
+        let json = serde_json::to_string(&case["tryfer_json"]).unwrap();
+        writeln!(s, "        tryfer_json: {},", lit(&json)).unwrap();
         writeln!(s, "    }},").unwrap();
     }
     s.push_str("];\n\n");

@@ -12,39 +12,44 @@
 //!   `sr`..`ss`, `ms`..`ws` or `wr`..`mr`.
 //! - A span holding both sides of an RPC (one process was client and server) becomes two v2 spans: the client
 //!   one, and a server one with `shared: true` timed by `sr`..`ss`. A server-only span whose own timestamp is
-//!   unset (it joined the client's span id) is `shared: true` too.
+//!   unset (it joined the client's span id) is `shared: true` too, as is one marked [`SpanData::shared`] (v1 has
+//!   no such flag; a client side is never shared).
 //! - Annotations are grouped into v2 spans by the service name of their host: each service gets its own v2
-//!   span, whose `localEndpoint` is the first host of that service; items without a host go to the first one.
+//!   span, whose `localEndpoint` is that service's first host; items without a host go to the first v2 span.
+//!   "First" is in Zipkin's order: annotations sorted by time then value, then binary annotations by key; of a
+//!   core annotation recorded twice, the later one counts.
 //! - A `BOOL` binary annotation `sa`/`ca`/`ma` that is `true` and has a host is the `remoteEndpoint` (`sa` of
-//!   the client side, `ca` of the server side, `ma` of a messaging side). Other binary annotations are `tags`.
+//!   the client side, `ca` of the server side, without its service name when that is the server's own, `ma`
+//!   of a messaging side); `sa`/`ca`/`ma` never become tags. Other binary annotations are `tags`, sorted by
+//!   key, the last value of a repeated key winning; an empty `lc` tag is dropped.
 //! - Other timestamp annotations are `annotations`, sorted by time then value, duplicates removed.
+//! - A span naming itself as parent has no `parentId`; an unset (or 0) `timestamp`/`duration` is left out, and
+//!   so is a timestamp annotation at time 0 (Zipkin's decoders drop it). An IPv4-mapped IPv6 host address is
+//!   written as `ipv4`; an address `0.0.0.0`, a port 0 and an empty service name are left out.
 //!
-//! Where this differs from Zipkin, on purpose:
+//! The tests hold spans converted by Zipkin's own code (openzipkin/zipkin, 2026) and require the same
+//! output, byte for byte where Zipkin writes one span. Where this differs from Zipkin, on purpose:
 //! - Zipkin's v1 decoders keep only `STRING` binary annotations as tags and drop the other types. Here every
 //!   type becomes a tag, as text: `BOOL` `"true"`/`"false"`, integers in decimal, `DOUBLE` as the shortest
 //!   decimal that reads back to the same value (`"21.5"`, `"1e-7"`; `"NaN"`, `"Infinity"`, `"-Infinity"`),
-//!   `BYTES` as standard padded base64. `sa`/`ca`/`ma` never become tags (as in Zipkin).
+//!   `BYTES` as standard padded base64.
 //! - Zipkin treats a core annotation without a host as a plain annotation. Here it still sets the kind and
 //!   timing, of the first v2 span: the original tryfer's client records `cs`/`cr` without a host, and these
 //!   spans should still read as `CLIENT` spans with a duration.
 //! - A duration computed from annotations is at least 1 µs (the v2 schema's rounding rule; Zipkin drops a
 //!   zero duration); an end before its start gives no duration, as in Zipkin.
-//! - Service names are written lower-cased, the form Zipkin stores them in (it lower-cases on receipt), so
-//!   every v2 consumer sees the same service. Span names, annotation values and tags are written as recorded
-//!   (Zipkin lower-cases span names on receipt; other backends keep them).
-//! - Span-level fields: a `timestamp`/`duration` of 0 counts as unset, as in Zipkin; a timestamp annotation at
-//!   time 0 is left out entirely (Zipkin's decoders drop it). Tags are sorted by key and, for a key recorded
-//!   twice, the last value wins (Zipkin keeps tags in a sorted map). An IPv4-mapped IPv6 host address is
-//!   written as `ipv4`, an address `0.0.0.0` and a port 0 are left out (they mean "unset" in v1 Thrift).
-//! - v2 spans that Zipkin would emit in creation order come out one per service in order of first
-//!   appearance, then the split-off server (or consumer) side: JSON span lists are unordered.
-
-use ::base64::engine::general_purpose::STANDARD;
-use ::base64::Engine as _;
+//! - Service names are written lower-cased (character by character, `char::to_lowercase`), the form Zipkin
+//!   stores them in, so every v2 consumer sees the same service. Span names, annotation values and tags are
+//!   written as recorded (Zipkin lower-cases span names on receipt; other backends keep them).
+//! - Times past `i64::MAX` (year 294247) are clamped to it, as the Thrift encoder does. Strings sort by UTF-8
+//!   bytes (Java sorts by UTF-16 units: they differ only between U+E000..U+FFFF and astral characters).
+//! - The v2 spans of one v1 span come out one per service in order of first appearance, then a split-off
+//!   server (or consumer) side; Zipkin's order differs in rare multi-service spans. Span lists are unordered.
 
 use super::escape::{eq_lowercase, write_f64, write_ipv4, write_ipv6, write_str, write_str_lowercase, write_u64};
 use crate::annotation::{Annotation, BinaryAnnotation, Value};
 use crate::endpoint::Endpoint;
+use crate::scribe::Base64Sink;
 use crate::sink::{Counter, EncodeError, Sink};
 use crate::span::SpanData;
 
@@ -311,8 +316,8 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
             ca: None,
             sa: None,
             ma: None,
-            timestamp: span.timestamp().unwrap_or(0),
-            duration: span.duration().unwrap_or(0),
+            timestamp: span.timestamp().map_or(0, micros),
+            duration: span.duration().map_or(0, micros),
             first_host: None,
         };
         // Zipkin sorts annotations by (timestamp, value) before converting, so of a core annotation recorded
@@ -371,8 +376,12 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
     }
 
     /// The timestamp annotations Zipkin keeps (a time of 0 is dropped by its decoders).
+    /// Times past `i64::MAX` are clamped first, so sorting and de-duplication see what is written.
     fn annotations(&self) -> impl Iterator<Item = Annotation<'a>> + 'a {
-        self.span.annotations().filter(|a| a.timestamp != 0)
+        self.span.annotations().filter(|a| a.timestamp != 0).map(|mut a| {
+            a.timestamp = micros(a.timestamp);
+            a
+        })
     }
 
     /// The binary annotations that become tags.
@@ -613,6 +622,14 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
         if let (None, Some(sr)) = (self.cs, self.sr) {
             let joined = self.timestamp == 0 || (self.ss.is_some() && self.duration == 0);
             if joined && mine(sr.host) {
+                side.shared = true;
+            }
+        }
+        // A span the recorder marked shared (a joined server span) says so itself: its server side, or the first
+        // v2 span when it has no server annotations.
+        if self.span.shared() {
+            let server = self.sr.or(self.ss);
+            if server.map_or(group.index == 0, |core| mine(core.host)) {
                 side.shared = true;
             }
         }
@@ -873,16 +890,11 @@ fn write_tag_value<S: Sink + ?Sized>(sink: &mut S, value: &Value<'_>) -> Result<
     sink.try_push(b'"')
 }
 
-/// Writes bytes as a quoted standard padded base64 string, 48 input bytes at a time.
+/// Writes bytes as a quoted standard padded base64 string.
 fn write_base64<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8]) -> Result<(), EncodeError> {
     sink.try_push(b'"')?;
-    let mut text = [0u8; 64];
-    for chunk in bytes.chunks(48) {
-        // 48 bytes are exactly 64 characters, so the slice always has room.
-        let len = STANDARD
-            .encode_slice(chunk, &mut text)
-            .map_err(|_| EncodeError::TooLong)?;
-        sink.try_extend(text.get(..len).unwrap_or_default())?;
-    }
+    let mut text = Base64Sink::new(&mut *sink);
+    text.try_extend(bytes)?;
+    text.finish()?;
     sink.try_push(b'"')
 }

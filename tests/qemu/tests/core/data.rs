@@ -10,6 +10,8 @@ pub struct GoldenCase {
     pub annotations: &'static [GoldenAnnotation],
     pub thrift_binary: &'static [u8],
     pub scribe_message_base64: &'static str,
+    /// The original's debug JSON for the span (compare by content, not key order).
+    pub tryfer_json: &'static str,
 }
 
 /// One annotation of a golden span's input.

@@ -2,9 +2,11 @@
 
 use core::net::Ipv4Addr;
 
+use tryfer_core::json::{self, Layout};
 use tryfer_core::{sink::Slice, thrift, Endpoint, Sampling, Span, SpanContext, SpanId, TraceId, Value};
 
 use crate::data::{GoldenCase, GoldenValue, GOLDEN};
+use crate::json_eq;
 use crate::runner::{Failure, Hex, Outcome, Runner};
 
 /// The span type the ARM tests use: small enough for the micro:bit's 16 KiB of RAM.
@@ -85,7 +87,72 @@ fn short_buffer_is_refused(case: &GoldenCase) -> Outcome {
     Ok(())
 }
 
+fn debug_json_matches(case: &GoldenCase) -> Outcome {
+    let span = span_of(case)?;
+    for layout in [Layout::Compact, Layout::Pretty] {
+        let mut buf = [0u8; 1024];
+        let mut out = Slice::new(&mut buf);
+        if let Err(e) = json::encode_debug_span(&span, layout, &mut out) {
+            fail!("{layout:?} encode failed: {e}");
+        }
+        check_eq!(
+            json::debug_span_len(&span, layout),
+            Ok(out.len()),
+            "{layout:?} debug_span_len"
+        );
+        let Ok(text) = core::str::from_utf8(out.written()) else {
+            fail!("{layout:?} JSON is not UTF-8")
+        };
+        match json_eq::same(text, case.tryfer_json) {
+            Ok(true) => {}
+            Ok(false) => fail!(
+                "{layout:?} JSON differs\n    ours: {text}\n  golden: {}",
+                case.tryfer_json
+            ),
+            Err(e) => fail!("{layout:?} JSON unreadable ({e}): {text}"),
+        }
+        if layout == Layout::Compact {
+            check!(
+                !text.contains('\n') && !text.contains(": ") && !text.contains(", "),
+                "compact layout: {text}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The comparer the JSON goldens rely on tells equal from different content.
+fn json_comparer_self_check() -> Outcome {
+    let same = |a, b| json_eq::same(a, b);
+    check_eq!(
+        same(r#"{"a":1,"b":[1,"x"]}"#, r#" { "b" : [ 1 , "x" ] , "a" : 1 } "#),
+        Ok(true),
+        "reordered keys"
+    );
+    check_eq!(
+        same(r#"{"k":"caf\u00e9 \ud83d\udca9"}"#, "{\"k\":\"café 💩\"}"),
+        Ok(true),
+        "escapes"
+    );
+    check_eq!(same(r#"{"a":1}"#, r#"{"a":2}"#), Ok(false), "value differs");
+    check_eq!(same(r#"{"a":1}"#, r#"{"a":1,"b":2}"#), Ok(false), "extra key");
+    check_eq!(same(r#"{"a":1,"b":2}"#, r#"{"a":1}"#), Ok(false), "missing key");
+    check_eq!(same(r#"[1,2]"#, r#"[2,1]"#), Ok(false), "array order");
+    check_eq!(same(r#"{"a":"1"}"#, r#"{"a":1}"#), Ok(false), "string vs number");
+    check!(same(r#"{"a":}"#, r#"{"a":1}"#).is_err(), "malformed input");
+    Ok(())
+}
+
 pub fn run(r: &mut Runner) {
+    r.test(
+        format_args!("golden JSON comparer self-check"),
+        json_comparer_self_check,
+    );
+    for case in GOLDEN {
+        r.test(format_args!("golden debug JSON: {}", case.case), || {
+            debug_json_matches(case)
+        });
+    }
     for case in GOLDEN {
         r.test(format_args!("golden binary span: {}", case.case), || {
             binary_span_matches(case)

@@ -10,6 +10,7 @@ mod b3;
 mod data;
 mod decode;
 mod golden;
+mod json_eq;
 mod scribe;
 
 use cortex_m_rt::entry;
