@@ -84,10 +84,16 @@ const PAIRS: [[u8; 2]; 256] = {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// The two lower-hex digits of a byte: the crate's one hex encoder (ids, and JSON's `\u00XX` escapes).
+#[inline]
+pub(crate) fn hex_pair(byte: u8) -> [u8; 2] {
+    PAIRS[usize::from(byte)]
+}
+
 #[inline]
 fn write_u64_hex(value: u64, out: &mut [u8]) {
     for (pair, byte) in out.chunks_exact_mut(2).zip(value.to_be_bytes()) {
-        pair.copy_from_slice(&PAIRS[usize::from(byte)]);
+        pair.copy_from_slice(&hex_pair(byte));
     }
 }
 
@@ -181,13 +187,13 @@ impl SpanId {
 
 impl fmt::Debug for SpanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SpanId({:016x})", self.get())
+        write!(f, "SpanId({})", self.to_hex())
     }
 }
 
 impl fmt::Display for SpanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.get())
+        f.write_str(self.to_hex().as_str())
     }
 }
 

@@ -18,8 +18,13 @@ pub mod span;
 pub mod thrift;
 
 pub use annotation::{Annotation, BinaryAnnotation, Event, Value};
+pub use b3::{B3Error, Extracted};
+pub use clock::Clock;
 pub use context::{Sampling, SpanContext};
 pub use endpoint::Endpoint;
 pub use id::{HexId, IdError, SpanId, TraceId};
+pub use recorder::{Recorder, RecorderStats};
+pub use sampler::Sampler;
 pub use sink::{EncodeError, Sink};
 pub use span::{Span, SpanData, SpanFull};
+pub use thrift::decode::{DecodeError, DecodedSpan};

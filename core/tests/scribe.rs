@@ -321,6 +321,9 @@ fn reader_refuses_what_is_not_a_log_call() {
     name[10] = b'X'; // "LoX"
     assert_eq!(LogCall::parse(&name, 100), Err(CallError::WrongMethod));
 
+    name[10] = 0xff; // not UTF-8, so not "Log" either
+    assert_eq!(LogCall::parse(&name, 100), Err(CallError::WrongMethod));
+
     let mut reply = payload.to_vec();
     reply[3] = 2;
     assert_eq!(LogCall::parse(&reply, 100), Err(CallError::WrongMessageType(2)));
@@ -548,9 +551,21 @@ fn garbage_replies_are_typed_errors() {
     name[8..11].copy_from_slice(b"log");
     assert_eq!(parse_reply(&name), Err(ReplyError::WrongMethod));
 
+    // A method name that is not UTF-8 is not `Log` either.
+    let mut latin1 = payload.to_vec();
+    latin1[10] = 0xe9;
+    assert_eq!(parse_reply(&latin1), Err(ReplyError::WrongMethod));
+
     let mut call = payload.to_vec();
     call[3] = 1;
     assert_eq!(parse_reply(&call), Err(ReplyError::WrongMessageType(1)));
+
+    // An unknown field of structs nested 40 deep: refused before the input runs out.
+    let mut deep = payload[..15].to_vec();
+    for _ in 0..40 {
+        deep.extend_from_slice(&[12, 0, 1]);
+    }
+    assert_eq!(parse_reply(&deep), Err(ReplyError::TooDeep));
 
     let mut ty = payload.to_vec();
     ty[15] = 0x11;

@@ -20,7 +20,6 @@ use crate::clock::{uptime_micros, EpochClock};
 
 /// Why the clock was not set.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SntpError {
     /// The UDP socket could not be bound.
     Bind,
@@ -47,6 +46,19 @@ impl core::fmt::Display for SntpError {
 }
 
 impl core::error::Error for SntpError {}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for SntpError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            SntpError::Bind => defmt::write!(f, "Bind"),
+            SntpError::NotIpv4 => defmt::write!(f, "NotIpv4"),
+            SntpError::Timeout => defmt::write!(f, "Timeout"),
+            SntpError::Protocol(e) => defmt::write!(f, "Protocol({})", defmt::Debug2Format(e)),
+            SntpError::BeforeEpoch => defmt::write!(f, "BeforeEpoch"),
+        }
+    }
+}
 
 /// Which server to ask and how long to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

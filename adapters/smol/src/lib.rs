@@ -11,6 +11,7 @@ pub mod server;
 pub mod sink;
 pub mod span;
 pub mod stats;
+pub mod tags;
 pub mod tracer;
 
 pub use report::Report;

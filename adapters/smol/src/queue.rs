@@ -134,6 +134,16 @@ impl SpanReceiver {
         Some(queued)
     }
 
+    /// Spans waiting in the queue right now (not counting those a reporter task already took).
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// True when no span waits in the queue.
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
     /// Marks spans as having left the reporter (sent or dropped), for the `queued_*` gauges.
     pub fn settle(&self, spans: usize, bytes: usize) {
         self.stats.queued(-(spans as i64), -(bytes as i64));

@@ -88,6 +88,20 @@ impl TracedSpan {
         }
     }
 
+    /// Sets the span's own start (µs since the epoch), for a local span that has no `cs`/`sr` to date it.
+    pub fn set_timestamp(&mut self, timestamp: u64) {
+        if let Some(span) = self.span.as_mut() {
+            span.set_timestamp(timestamp);
+        }
+    }
+
+    /// Sets the span's own duration (µs), for a local span that has no `cs`..`cr` or `sr`..`ss` to time it.
+    pub fn set_duration(&mut self, duration: u64) {
+        if let Some(span) = self.span.as_mut() {
+            span.set_duration(duration);
+        }
+    }
+
     /// Ends the span and hands it to the reporter (never blocks).
     pub fn finish(mut self) {
         if let Some(span) = self.span.take() {

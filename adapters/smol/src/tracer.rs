@@ -179,7 +179,7 @@ impl Tracer {
 /// An endpoint for a socket address (IPv4 or IPv6).
 pub fn endpoint_of(service_name: &str, address: SocketAddr) -> Endpoint<'_> {
     match address.ip() {
-        IpAddr::V4(v4) => Endpoint { service_name, ipv4: Some(v4), ipv6: None, port: Some(address.port()) },
-        IpAddr::V6(v6) => Endpoint { service_name, ipv4: None, ipv6: Some(v6), port: Some(address.port()) },
+        IpAddr::V4(v4) => Endpoint { service_name, ipv4: Some(v4), ipv6: None, port: (address.port() != 0).then_some(address.port()) },
+        IpAddr::V6(v6) => Endpoint { service_name, ipv4: None, ipv6: Some(v6), port: (address.port() != 0).then_some(address.port()) },
     }
 }

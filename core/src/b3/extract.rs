@@ -111,10 +111,7 @@ pub(super) fn well_formed_single(value: &[u8]) -> Option<SpanContext> {
     Some(SpanContext {
         trace_id: TraceId::parse_bytes(trace).ok()?,
         span_id: SpanId::parse_bytes(span).ok()?,
-        parent_id: match parent {
-            Some(text) => parent_id(text).ok()?,
-            None => None,
-        },
+        parent_id: parent_id(parent).ok()?,
         sampling,
         debug,
     })
@@ -163,10 +160,7 @@ pub(super) fn single_by_fields(value: &[u8]) -> Result<Extracted, B3Error> {
         (Some(parent), None) => (Sampling::Defer, false, Some(parent)),
         (Some(_), Some(_)) => return Err(B3Error::SingleSampling),
     };
-    let parent_id = match parent {
-        Some(text) => parent_id(text).map_err(B3Error::SingleParentId)?,
-        None => None,
-    };
+    let parent_id = parent_id(parent).map_err(B3Error::SingleParentId)?;
     Ok(Extracted::Context(SpanContext {
         trace_id,
         span_id,
@@ -203,10 +197,7 @@ pub fn extract_multi<'h, H: HeaderSource<'h> + ?Sized>(headers: &H) -> Result<Ex
     };
     let trace_id = TraceId::parse_bytes(trace).map_err(B3Error::TraceId)?;
     let span_id = SpanId::parse_bytes(span.ok_or(B3Error::MissingSpanId)?).map_err(B3Error::SpanId)?;
-    let parent_id = match parent {
-        Some(text) => parent_id(text).map_err(B3Error::ParentSpanId)?,
-        None => None,
-    };
+    let parent_id = parent_id(parent).map_err(B3Error::ParentSpanId)?;
     Ok(Extracted::Context(SpanContext {
         trace_id,
         span_id,
@@ -226,11 +217,11 @@ fn single_sampling(state: u8) -> Result<(Sampling, bool), B3Error> {
     }
 }
 
-/// A parent id; all zeros means "no parent".
-fn parent_id(text: &[u8]) -> Result<Option<SpanId>, IdError> {
-    match SpanId::parse_bytes(text) {
-        Ok(id) => Ok(Some(id)),
-        Err(IdError::Zero) => Ok(None),
-        Err(e) => Err(e),
+/// A parent id, when one was sent; all zeros means "no parent".
+fn parent_id(text: Option<&[u8]>) -> Result<Option<SpanId>, IdError> {
+    match text.map(SpanId::parse_bytes) {
+        Some(Ok(id)) => Ok(Some(id)),
+        None | Some(Err(IdError::Zero)) => Ok(None),
+        Some(Err(e)) => Err(e),
     }
 }

@@ -25,7 +25,7 @@
 use super::escape::{write_f64, write_i64, write_ipv4, write_ipv6, write_latin1, write_str, write_u64};
 use crate::annotation::{Event, Value};
 use crate::endpoint::Endpoint;
-use crate::sink::{Counter, EncodeError, Sink};
+use crate::sink::{measure, EncodeError, Sink};
 use crate::span::SpanData;
 
 /// How the debug JSON is laid out.
@@ -90,9 +90,7 @@ where
 
 /// The exact length of [`encode_debug_span`]'s output.
 pub fn debug_span_len<D: SpanData + ?Sized>(span: &D, layout: Layout) -> Result<usize, EncodeError> {
-    let mut counter = Counter::new();
-    encode_debug_span(span, layout, &mut counter)?;
-    Ok(counter.len())
+    measure(|counter| encode_debug_span(span, layout, counter))
 }
 
 const SPACES: &[u8; 32] = b"                                ";

@@ -7,17 +7,13 @@
 use core::fmt::Write as _;
 use core::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::id::hex_pair;
 use crate::sink::{EncodeError, FmtSink, Sink};
 
 /// `\u00XX` for a byte, lower-hex as serde_json writes it.
 fn unicode_escape(byte: u8) -> [u8; 6] {
-    let hex = |nibble: u8| {
-        b"0123456789abcdef"
-            .get(usize::from(nibble & 0xf))
-            .copied()
-            .unwrap_or(b'0')
-    };
-    [b'\\', b'u', b'0', b'0', hex(byte >> 4), hex(byte)]
+    let [high, low] = hex_pair(byte);
+    [b'\\', b'u', b'0', b'0', high, low]
 }
 
 /// The escape sequence for `byte` inside a JSON string, or `None` when it is written as it is.

@@ -50,7 +50,7 @@ use super::escape::{eq_lowercase, write_f64, write_ipv4, write_ipv6, write_str, 
 use crate::annotation::{Annotation, BinaryAnnotation, Value};
 use crate::endpoint::Endpoint;
 use crate::scribe::Base64Sink;
-use crate::sink::{Counter, EncodeError, Sink};
+use crate::sink::{measure, EncodeError, Sink};
 use crate::span::SpanData;
 
 /// Writes the v2 spans of one v1 span as JSON objects separated by commas (one object, or more when the span
@@ -119,9 +119,7 @@ where
 
 /// The exact length of [`encode_v2_span`]'s output.
 pub fn v2_span_len<D: SpanData + ?Sized>(span: &D) -> Result<usize, EncodeError> {
-    let mut counter = Counter::new();
-    encode_v2_span(span, &mut counter)?;
-    Ok(counter.len())
+    measure(|counter| encode_v2_span(span, counter))
 }
 
 /// How many v2 span objects [`encode_v2_span`] writes for `span` (at least 1), e.g. for a reporter's counts.

@@ -2,6 +2,9 @@
 
 use core::fmt;
 
+use crate::sink::{EncodeError, Sink};
+use crate::thrift::binary::length_i32;
+
 /// The length prefix's size.
 pub const FRAME_HEADER_LEN: usize = 4;
 
@@ -42,6 +45,12 @@ pub fn frame_len(prefix: [u8; 4], max: usize) -> Result<usize, FrameError> {
         return Err(FrameError::TooLarge);
     }
     Ok(len)
+}
+
+/// Writes the 4-byte prefix of a frame whose payload is `payload_len` bytes; [`EncodeError::TooLong`] past
+/// Thrift's `i32`.
+pub(super) fn write_frame_len<S: Sink + ?Sized>(sink: &mut S, payload_len: usize) -> Result<(), EncodeError> {
+    sink.try_extend(&length_i32(payload_len)?.to_be_bytes())
 }
 
 /// The first frame of a byte stream, split off by [`split_frame`].

@@ -5,6 +5,7 @@
 //! span, streamed through [`Base64Sink`] into the destination: no span is buffered whole.
 
 use super::base64::{encoded_len, Base64Sink};
+use super::frame::write_frame_len;
 use super::{CALL, CATEGORY, FRAME_HEADER_LEN, METHOD};
 use crate::sink::{measure, EncodeError, Sink};
 use crate::span::SpanData;
@@ -162,7 +163,7 @@ where
 {
     let spans = spans.into_iter();
     let (payload, count) = payload_len(spans.clone(), options)?;
-    sink.try_extend(&length_i32(payload)?.to_be_bytes())?;
+    write_frame_len(&mut sink, payload)?;
 
     let mut w = BinaryWriter::new(&mut sink);
     w.message_begin(METHOD, CALL, seqid)?;

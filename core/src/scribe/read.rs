@@ -6,9 +6,9 @@ use core::fmt;
 use ::base64::engine::general_purpose::STANDARD;
 use ::base64::Engine as _;
 
-use super::wire::{Cursor, Fault};
-use super::{CALL, METHOD, ONEWAY};
+use super::{log_header, read_message, FromRead, Stop, CALL, ONEWAY};
 use crate::thrift::decode::{self, DecodeError, DecodedSpan};
+use crate::thrift::read::{BinaryReader, FieldHeader, Reader};
 use crate::thrift::TType;
 
 /// Why a frame payload is not a `Log` call the sink can take.
@@ -60,15 +60,17 @@ impl fmt::Display for CallError {
 
 impl core::error::Error for CallError {}
 
-impl From<Fault> for CallError {
-    fn from(fault: Fault) -> Self {
-        match fault {
-            Fault::Truncated => CallError::Truncated,
-            Fault::NegativeLength => CallError::NegativeLength,
-            Fault::UnknownType(t) => CallError::UnknownType(t),
-            Fault::TooDeep => CallError::TooDeep,
-            Fault::NotUtf8 => CallError::NotUtf8,
-            Fault::BadVersion => CallError::NotStrict,
+impl FromRead for CallError {
+    fn from_read(error: DecodeError, type_code: u8) -> Self {
+        match error {
+            DecodeError::BadType => CallError::UnknownType(type_code),
+            // The binary reader's only length fault: an i32 below zero.
+            DecodeError::BadLength => CallError::NegativeLength,
+            DecodeError::TooDeep => CallError::TooDeep,
+            DecodeError::BadUtf8 => CallError::NotUtf8,
+            DecodeError::BadVersion => CallError::NotStrict,
+            // Truncated, and the span-level faults a binary reader never gives.
+            _ => CallError::Truncated,
         }
     }
 }
@@ -162,18 +164,20 @@ pub fn decode_message<'b>(message: &str, scratch: &'b mut [u8]) -> Result<&'b [u
 }
 
 /// Reads one `LogEntry` struct; unknown fields are skipped, missing ones read as empty.
-fn read_entry<'a>(c: &mut Cursor<'a>) -> Result<LogEntry<'a>, Fault> {
+fn read_entry<'a>(r: &mut BinaryReader<'a>) -> Result<LogEntry<'a>, DecodeError> {
     let mut entry = LogEntry {
         category: "",
         message: "",
     };
-    while let Some((ty, id)) = c.field()? {
+    r.struct_begin()?;
+    while let Some(FieldHeader { ty, id }) = r.field_begin()? {
         match (ty, id) {
-            (TType::Binary, 1) => entry.category = c.string()?,
-            (TType::Binary, 2) => entry.message = c.string()?,
-            _ => c.skip(ty, 1)?,
+            (TType::Binary, 1) => entry.category = r.string()?,
+            (TType::Binary, 2) => entry.message = r.string()?,
+            _ => r.skip(ty)?,
         }
     }
+    r.struct_end()?;
     Ok(entry)
 }
 
@@ -211,47 +215,41 @@ impl<'a> LogCall<'a> {
     /// Requires the strict header, method `Log`, type `CALL` or `ONEWAY`, and UTF-8 categories and messages;
     /// unknown fields are skipped as Thrift readers do, and a call without field 1 has no entries.
     pub fn parse(payload: &'a [u8], max_entries: usize) -> Result<Self, CallError> {
-        let mut c = Cursor::new(payload);
-        let header = c.message_begin()?;
-        if !header.strict {
-            return Err(CallError::NotStrict);
-        }
-        if header.name != METHOD.as_bytes() {
-            return Err(CallError::WrongMethod);
-        }
-        let oneway = match header.message_type {
-            CALL => false,
-            ONEWAY => true,
-            other => return Err(CallError::WrongMessageType(other)),
-        };
-        let mut call = LogCall {
-            seqid: header.seqid,
-            oneway,
-            entries: &[],
-            count: 0,
-        };
-        while let Some((ty, id)) = c.field()? {
-            if (ty, id) != (TType::List, 1) {
-                c.skip(ty, 0)?;
-                continue;
+        read_message(payload, CallError::TrailingBytes, |r| {
+            let header = log_header(r.message_begin(), CallError::WrongMethod)?;
+            let oneway = match header.kind {
+                CALL => false,
+                ONEWAY => true,
+                other => return Err(Stop::Rule(CallError::WrongMessageType(other))),
+            };
+            let mut call = LogCall {
+                seqid: header.seqid,
+                oneway,
+                entries: &[],
+                count: 0,
+            };
+            r.struct_begin()?;
+            while let Some(FieldHeader { ty, id }) = r.field_begin()? {
+                if (ty, id) != (TType::List, 1) {
+                    r.skip(ty)?;
+                    continue;
+                }
+                let list = r.list_begin()?;
+                if list.elem != TType::Struct {
+                    return Err(Stop::Rule(CallError::WrongListType));
+                }
+                if list.len > max_entries {
+                    return Err(Stop::Rule(CallError::TooManyEntries));
+                }
+                call.entries = r.rest();
+                call.count = list.len;
+                for _ in 0..list.len {
+                    read_entry(r)?;
+                }
             }
-            let (elem, count) = c.list()?;
-            if elem != TType::Struct {
-                return Err(CallError::WrongListType);
-            }
-            if count > max_entries {
-                return Err(CallError::TooManyEntries);
-            }
-            call.entries = c.rest();
-            call.count = count;
-            for _ in 0..count {
-                read_entry(&mut c)?;
-            }
-        }
-        if !c.rest().is_empty() {
-            return Err(CallError::TrailingBytes);
-        }
-        Ok(call)
+            r.struct_end()?;
+            Ok(call)
+        })
     }
 
     /// The call's sequence id: answer with the same.
@@ -277,7 +275,7 @@ impl<'a> LogCall<'a> {
     /// The entries, in order, borrowed from the payload.
     pub fn entries(&self) -> Entries<'a> {
         Entries {
-            cursor: Cursor::new(self.entries),
+            reader: BinaryReader::new(self.entries),
             remaining: self.count,
         }
     }
@@ -286,7 +284,7 @@ impl<'a> LogCall<'a> {
 /// The entries of a [`LogCall`], borrowed one by one.
 #[derive(Debug, Clone)]
 pub struct Entries<'a> {
-    cursor: Cursor<'a>,
+    reader: BinaryReader<'a>,
     remaining: usize,
 }
 
@@ -295,7 +293,7 @@ impl<'a> Iterator for Entries<'a> {
 
     fn next(&mut self) -> Option<LogEntry<'a>> {
         self.remaining = self.remaining.checked_sub(1)?;
-        match read_entry(&mut self.cursor) {
+        match read_entry(&mut self.reader) {
             Ok(entry) => Some(entry),
             // Unreachable after `LogCall::parse`; end quietly rather than panic.
             Err(_) => {

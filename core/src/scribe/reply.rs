@@ -7,11 +7,12 @@
 
 use core::fmt;
 
-use super::frame::{split_frame, FrameError, FRAME_HEADER_LEN};
-use super::wire::{Cursor, Fault};
-use super::{EXCEPTION, METHOD, REPLY};
+use super::frame::{split_frame, write_frame_len, FrameError, FRAME_HEADER_LEN};
+use super::{log_header, read_message, FromRead, Stop, EXCEPTION, METHOD, REPLY};
 use crate::sink::{measure, EncodeError, Sink};
-use crate::thrift::binary::{length_i32, BinaryWriter};
+use crate::thrift::binary::BinaryWriter;
+use crate::thrift::decode::DecodeError;
+use crate::thrift::read::{FieldHeader, Reader};
 use crate::thrift::{TType, Writer};
 
 /// A Thrift `TApplicationException`: the server failed the call (Zipkin sends one, and stores none of the
@@ -110,15 +111,17 @@ impl fmt::Display for ReplyError {
 
 impl core::error::Error for ReplyError {}
 
-impl From<Fault> for ReplyError {
-    fn from(fault: Fault) -> Self {
-        match fault {
-            Fault::Truncated => ReplyError::Truncated,
-            Fault::NegativeLength => ReplyError::NegativeLength,
-            Fault::UnknownType(t) => ReplyError::UnknownType(t),
-            Fault::TooDeep => ReplyError::TooDeep,
-            Fault::NotUtf8 => ReplyError::NotUtf8,
-            Fault::BadVersion => ReplyError::BadVersion,
+impl FromRead for ReplyError {
+    fn from_read(error: DecodeError, type_code: u8) -> Self {
+        match error {
+            DecodeError::BadType => ReplyError::UnknownType(type_code),
+            // The binary reader's only length fault: an i32 below zero.
+            DecodeError::BadLength => ReplyError::NegativeLength,
+            DecodeError::TooDeep => ReplyError::TooDeep,
+            DecodeError::BadUtf8 => ReplyError::NotUtf8,
+            DecodeError::BadVersion => ReplyError::BadVersion,
+            // Truncated, and the span-level faults a binary reader never gives.
+            _ => ReplyError::Truncated,
         }
     }
 }
@@ -147,49 +150,46 @@ impl From<FrameError> for ReplyError {
 /// assert_eq!(parse_reply(&payload), Ok(Reply { seqid: 7, outcome: Outcome::TryLater }));
 /// ```
 pub fn parse_reply(payload: &[u8]) -> Result<Reply<'_>, ReplyError> {
-    let mut c = Cursor::new(payload);
-    let header = c.message_begin()?;
-    if header.name != METHOD.as_bytes() {
-        return Err(ReplyError::WrongMethod);
-    }
-    let outcome = match header.message_type {
-        REPLY => {
-            let mut code = None;
-            while let Some((ty, id)) = c.field()? {
-                match (ty, id) {
-                    (TType::I32, 0) => code = Some(c.i32()?),
-                    _ => c.skip(ty, 0)?,
+    read_message(payload, ReplyError::TrailingBytes, |r| {
+        let header = log_header(r.message_begin_lenient(), ReplyError::WrongMethod)?;
+        r.struct_begin()?;
+        let outcome = match header.kind {
+            REPLY => {
+                let mut code = None;
+                while let Some(FieldHeader { ty, id }) = r.field_begin()? {
+                    match (ty, id) {
+                        (TType::I32, 0) => code = Some(r.i32()?),
+                        _ => r.skip(ty)?,
+                    }
+                }
+                match code {
+                    Some(0) => Outcome::Ok,
+                    Some(1) => Outcome::TryLater,
+                    Some(other) => return Err(Stop::Rule(ReplyError::UnknownResultCode(other))),
+                    None => return Err(Stop::Rule(ReplyError::MissingResult)),
                 }
             }
-            match code {
-                Some(0) => Outcome::Ok,
-                Some(1) => Outcome::TryLater,
-                Some(other) => return Err(ReplyError::UnknownResultCode(other)),
-                None => return Err(ReplyError::MissingResult),
-            }
-        }
-        EXCEPTION => {
-            let mut exception = ApplicationException {
-                message: "",
-                kind: ApplicationException::UNKNOWN,
-            };
-            while let Some((ty, id)) = c.field()? {
-                match (ty, id) {
-                    (TType::Binary, 1) => exception.message = c.string()?,
-                    (TType::I32, 2) => exception.kind = c.i32()?,
-                    _ => c.skip(ty, 0)?,
+            EXCEPTION => {
+                let mut exception = ApplicationException {
+                    message: "",
+                    kind: ApplicationException::UNKNOWN,
+                };
+                while let Some(FieldHeader { ty, id }) = r.field_begin()? {
+                    match (ty, id) {
+                        (TType::Binary, 1) => exception.message = r.string()?,
+                        (TType::I32, 2) => exception.kind = r.i32()?,
+                        _ => r.skip(ty)?,
+                    }
                 }
+                Outcome::Exception(exception)
             }
-            Outcome::Exception(exception)
-        }
-        other => return Err(ReplyError::WrongMessageType(other)),
-    };
-    if !c.rest().is_empty() {
-        return Err(ReplyError::TrailingBytes);
-    }
-    Ok(Reply {
-        seqid: header.seqid,
-        outcome,
+            other => return Err(Stop::Rule(ReplyError::WrongMessageType(other))),
+        };
+        r.struct_end()?;
+        Ok(Reply {
+            seqid: header.seqid,
+            outcome,
+        })
     })
 }
 
@@ -259,7 +259,6 @@ pub fn reply_len(reply: &Reply<'_>) -> Result<usize, EncodeError> {
 /// ]);
 /// ```
 pub fn write_reply<S: Sink>(reply: &Reply<'_>, mut sink: S) -> Result<(), EncodeError> {
-    let payload = measure(|c| write_reply_payload(reply, c))?;
-    sink.try_extend(&length_i32(payload)?.to_be_bytes())?;
+    write_frame_len(&mut sink, measure(|c| write_reply_payload(reply, c))?)?;
     write_reply_payload(reply, &mut sink)
 }

@@ -8,7 +8,7 @@
 use core::fmt;
 use core::iter::FusedIterator;
 
-use super::read::{BinaryReader, CompactReader, FieldHeader, Reader};
+use super::read::{utf8, BinaryReader, CompactReader, FieldHeader, Reader};
 use super::TType;
 use crate::annotation::{Annotation, BinaryAnnotation, Event, Value};
 use crate::endpoint::Endpoint;
@@ -242,7 +242,7 @@ fn typed_value(raw: &[u8], annotation_type: i32) -> Result<Value<'_>, DecodeErro
         3 => Value::I32(i32::from_be_bytes(fixed(raw)?)),
         4 => Value::I64(i64::from_be_bytes(fixed(raw)?)),
         5 => Value::Double(f64::from_bits(u64::from_be_bytes(fixed(raw)?))),
-        6 => Value::String(core::str::from_utf8(raw).map_err(|_| DecodeError::BadUtf8)?),
+        6 => Value::String(utf8(raw)?),
         _ => return Err(DecodeError::BadAnnotationType),
     })
 }

@@ -1,8 +1,12 @@
-//! Zipkin's v1 Thrift `Span` on the wire, in TBinaryProtocol (what Zipkin collectors accept) and
+//! Zipkin's v1 Thrift `Span` on the wire, both ways: TBinaryProtocol (what Zipkin collectors accept) and
 //! TCompactProtocol (smaller, for links to our own sink).
 //!
-//! The span schema is written once ([`encode`]) against the [`Writer`] trait; [`binary`] and [`compact`] are
-//! the two protocols. Both are exact-length: run them into a [`crate::sink::Counter`] to size a buffer.
+//! - Writing: the span schema is written once ([`encode`]) against the [`Writer`] trait; [`binary`] and
+//!   [`compact`] are the two protocols. Both are exact-length: run them into a [`crate::sink::Counter`] to size
+//!   a buffer.
+//! - Reading: [`read`] holds the mirror [`read::Reader`] trait and its two zero-copy, bounds-checked protocols
+//!   ([`read::BinaryReader`], [`read::CompactReader`], also used for Scribe's message headers); [`decode`] reads
+//!   the span schema with them into [`DecodedSpan`] views ([`decode_span`] tells the protocols apart).
 
 pub mod binary;
 pub mod compact;
@@ -10,6 +14,9 @@ pub mod decode;
 pub mod encode;
 pub mod read;
 
+pub use decode::{
+    decode_binary_span, decode_binary_span_list, decode_compact_span, decode_span, DecodeError, DecodedSpan,
+};
 pub use encode::{binary_span_len, encode_binary_span, encode_binary_span_list, encode_compact_span};
 
 use crate::sink::EncodeError;

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use embassy_futures::join::join;
 use embassy_futures::select::select;
 use embassy_net::tcp::TcpSocket;
-use embassy_net::{IpEndpoint, Ipv4Address, Stack};
+use embassy_net::{IpEndpoint, Stack};
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_time::Duration;
 use picoserve::response::IntoResponse;
@@ -97,7 +97,7 @@ async fn host_service(stack: Stack<'_>, seen: &RefCell<Vec<Vec<(String, String)>
             }
         }
         socket.close();
-        let _ = socket.flush().await;
+        let _ = embassy_time::with_timeout(Duration::from_secs(1), socket.flush()).await;
         socket.abort();
     }
 }
@@ -129,25 +129,32 @@ async fn get_from_device(stack: Stack<'_>, port: u16, path: &str, headers: &[(&s
             Ok(n) => response.extend_from_slice(&buf[..n]),
         }
     }
+    // Close our side too, as a browser does, so the device's server can take the next connection.
+    socket.close();
+    let _ = socket.flush().await;
     let text = String::from_utf8_lossy(&response);
     text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 /// The traced handler: server span from B3, a client call to the host service with B3, `ss` when written.
 async fn reading(tracer: &'static DeviceTracer, stack: Stack<'static>, b3: B3) -> impl IntoResponse {
-    let mut span = tracer.start_server(b3.extracted.clone(), "get /reading");
+    let mut span = tracer.start_server(b3.extracted, "get /reading");
     b3.tag_request(&mut span);
     let mut call = tracer.start_client(Some(span.context()), "get /calibration");
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
     let mut socket = TcpSocket::new(stack, &mut rx, &mut tx);
     let mut body_ok = false;
     if socket.connect((HOST_IP, SERVICE_PORT)).await.is_ok() {
-        let mut conn = HttpConnection::Plain(&mut socket);
-        let mut buf = [0u8; 512];
-        let request = Request::get("/calibration").host("host");
-        if let Ok(response) = client::send(&mut conn, &mut call, request, &[("Accept", "text/plain")], &mut buf).await {
-            body_ok = matches!(response.body().read_to_end().await, Ok(b) if b == b"42");
+        {
+            let mut conn = HttpConnection::Plain(&mut socket);
+            let mut buf = [0u8; 512];
+            let request = Request::get("/calibration").host("host");
+            if let Ok(response) = client::send(&mut conn, &mut call, request, &[("Accept", "text/plain")], &mut buf).await {
+                body_ok = matches!(response.body().read_to_end().await, Ok(b) if b == b"42");
+            }
         }
+        socket.close();
+        let _ = embassy_time::with_timeout(Duration::from_secs(1), socket.flush()).await;
     }
     call.finish();
     Traced::new(span, if body_ok { "calibrated" } else { "uncalibrated" })
@@ -277,7 +284,7 @@ fn the_http_reporter_posts_thrift_lists_and_retries_a_busy_collector() {
         let tracer = tracer();
         let posts: RefCell<Vec<Vec<(String, String)>>> = RefCell::new(Vec::new());
         let spans: RefCell<Vec<Received>> = RefCell::new(Vec::new());
-        let mut config = HttpConfig::new(IpEndpoint::new(Ipv4Address::from(HOST_IP).into(), 9411), "zipkin");
+        let mut config = HttpConfig::new(IpEndpoint::new(HOST_IP.into(), 9411), "zipkin");
         fast(&mut config.backoff);
         config.linger = Duration::from_millis(50);
         let reporter = HttpReporter::new(device, tracer, config);

@@ -32,7 +32,11 @@ impl DebugReporter {
 
     /// Prints to `writer` (a file, a buffer in a test, a pipe).
     pub fn new(writer: impl Write + Send + 'static, layout: Layout) -> Self {
-        DebugReporter { out: Mutex::new(Box::new(writer)), layout, failed: AtomicBool::new(false) }
+        DebugReporter {
+            out: Mutex::new(Box::new(writer)),
+            layout,
+            failed: AtomicBool::new(false),
+        }
     }
 
     /// The layout spans are printed in.
@@ -43,7 +47,9 @@ impl DebugReporter {
 
 impl std::fmt::Debug for DebugReporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DebugReporter").field("layout", &self.layout).finish_non_exhaustive()
+        f.debug_struct("DebugReporter")
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,7 +76,10 @@ impl Report for DebugReporter {
         let text = match debug_line(&span, self.layout) {
             Ok(text) => text,
             Err(e) => {
-                log::warn!("debug reporter could not encode span {}: {e}", span.context().span_id.to_hex().as_str());
+                log::warn!(
+                    "debug reporter could not encode span {}: {e}",
+                    span.context().span_id.to_hex().as_str()
+                );
                 return;
             }
         };

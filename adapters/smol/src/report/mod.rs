@@ -1,9 +1,16 @@
 //! Where finished spans go: the [`Report`] trait and the reporters that implement it.
 
+mod backoff;
+mod batch;
 pub mod debug;
+pub mod delivery;
+pub mod handle;
 #[cfg(feature = "surf")]
 pub mod http;
 pub mod scribe;
+
+pub use delivery::DeliveryOptions;
+pub use handle::{CloseReport, FlushOutcome, ReporterHandle, ReporterTask};
 
 use std::sync::Arc;
 

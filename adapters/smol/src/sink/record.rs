@@ -195,7 +195,9 @@ impl ReceivedSpan {
     /// The timestamp of the first annotation called `value` (e.g. `"cs"`).
     pub fn annotation_time(&self, value: &str) -> Option<u64> {
         self.events.iter().find_map(|e| match e {
-            ReceivedEvent::Time { timestamp, value: v, .. } if v == value => Some(*timestamp),
+            ReceivedEvent::Time {
+                timestamp, value: v, ..
+            } if v == value => Some(*timestamp),
             _ => None,
         })
     }

@@ -1,6 +1,6 @@
 //! Reading TBinaryProtocol: big-endian fixed-width integers, `i32`-length binaries, `i8 type, i16 id` headers.
 
-use super::{FieldHeader, Input, ListHeader, MapHeader, Reader, MAX_DEPTH};
+use super::{utf8, FieldHeader, Input, ListHeader, MapHeader, Reader, MAX_DEPTH};
 use crate::thrift::binary::VERSION_1;
 use crate::thrift::decode::DecodeError;
 use crate::thrift::TType;
@@ -59,11 +59,42 @@ impl<'a> BinaryReader<'a> {
     /// ```
     pub fn message_begin(&mut self) -> Result<MessageHeader<'a>, DecodeError> {
         let word = u32::from_be_bytes(self.input.array()?);
-        if word & 0xffff_0000 != VERSION_1 {
+        self.message_rest(word, false)
+    }
+
+    /// Reads a message header in either form: strict, or the old one (`i32` name length, name, `i8` type,
+    /// `i32` seqid) that non-strict writers still send. A negative first word must be the strict version word,
+    /// as Thrift's readers with `strict_read` off decide it.
+    ///
+    /// ```
+    /// use tryfer_core::thrift::read::{BinaryReader, MessageHeader};
+    /// let old = [0, 0, 0, 3, b'L', b'o', b'g', 2, 0, 0, 0, 7];
+    /// let header = BinaryReader::new(&old).message_begin_lenient().unwrap();
+    /// assert_eq!(header, MessageHeader { name: "Log", kind: 2, seqid: 7 });
+    /// ```
+    pub fn message_begin_lenient(&mut self) -> Result<MessageHeader<'a>, DecodeError> {
+        let word = u32::from_be_bytes(self.input.array()?);
+        self.message_rest(word, true)
+    }
+
+    /// The rest of a message header whose first word was `word`.
+    fn message_rest(&mut self, word: u32, lenient: bool) -> Result<MessageHeader<'a>, DecodeError> {
+        if word & 0xffff_0000 == VERSION_1 {
+            let name = self.string()?;
+            let seqid = self.i32()?;
+            return Ok(MessageHeader {
+                name,
+                kind: (word & 0xff) as u8,
+                seqid,
+            });
+        }
+        if !lenient || i32::try_from(word).is_err() {
             return Err(DecodeError::BadVersion);
         }
-        let kind = (word & 0xff) as u8;
-        let name = self.string()?;
+        // The old form: `word` is the name's length.
+        let len = usize::try_from(word).map_err(|_| DecodeError::BadLength)?;
+        let name = utf8(self.input.take(len)?)?;
+        let kind = self.input.byte()?;
         let seqid = self.i32()?;
         Ok(MessageHeader { name, kind, seqid })
     }
@@ -207,8 +238,35 @@ mod test {
     }
 
     #[test]
-    fn refuses_old_style_message_headers() {
+    fn old_style_message_headers_are_read_only_when_lenient() {
         let old = [0, 0, 0, 3, b'L', b'o', b'g', 2, 0, 0, 0, 7];
         assert_eq!(BinaryReader::new(&old).message_begin(), Err(DecodeError::BadVersion));
+        let mut r = BinaryReader::new(&old);
+        let header = r.message_begin_lenient().unwrap();
+        assert_eq!((header.name, header.kind, header.seqid, r.remaining()), ("Log", 2, 7, 0));
+
+        // Strict headers read the same either way; a negative word that is not version 1 is refused by both.
+        let strict = [0x80, 0x01, 0x00, 0x04, 0, 0, 0, 1, b'x', 0xff, 0xff, 0xff, 0xff];
+        let header = BinaryReader::new(&strict).message_begin_lenient().unwrap();
+        assert_eq!((header.name, header.kind, header.seqid), ("x", 4, -1));
+        let version_2 = [0x80, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            BinaryReader::new(&version_2).message_begin_lenient(),
+            Err(DecodeError::BadVersion)
+        );
+        assert_eq!(
+            BinaryReader::new(&version_2).message_begin(),
+            Err(DecodeError::BadVersion)
+        );
+
+        // An old-style name longer than the input, or not UTF-8.
+        assert_eq!(
+            BinaryReader::new(&[0, 0, 0, 9, b'L', 1]).message_begin_lenient(),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            BinaryReader::new(&[0, 0, 0, 1, 0xff, 1, 0, 0, 0, 0]).message_begin_lenient(),
+            Err(DecodeError::BadUtf8)
+        );
     }
 }

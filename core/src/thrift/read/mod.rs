@@ -92,13 +92,18 @@ pub trait Reader<'a> {
 
     /// Reads a `string`: a `binary` that must be UTF-8, borrowed from the input.
     fn string(&mut self) -> Result<&'a str, DecodeError> {
-        core::str::from_utf8(self.binary()?).map_err(|_| DecodeError::BadUtf8)
+        utf8(self.binary()?)
     }
 
     /// Reads past one value of type `ty` (an unknown field), containers included, at most [`MAX_DEPTH`] deep.
     fn skip(&mut self, ty: TType) -> Result<(), DecodeError> {
         skip_nested(self, ty, MAX_DEPTH)
     }
+}
+
+/// Bytes read off the wire as a `string`, or [`DecodeError::BadUtf8`].
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+    core::str::from_utf8(bytes).map_err(|_| DecodeError::BadUtf8)
 }
 
 /// [`Reader::skip`] with `depth` container levels left. Each loop turn consumes at least one byte or fails,
