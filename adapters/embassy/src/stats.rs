@@ -82,6 +82,8 @@ impl Stats {
 
     /// Spans lost on the device's side: overflow, rejected and oversize together.
     pub const fn lost(&self) -> u32 {
-        self.overflow.saturating_add(self.rejected).saturating_add(self.oversize)
+        self.overflow
+            .saturating_add(self.rejected)
+            .saturating_add(self.oversize)
     }
 }

@@ -1,14 +1,20 @@
 //! The [`Tracer`]: the static heart of a traced device. It owns the span queue, the counters, the id
 //! generator, the sampler, the local endpoint and the epoch clock, and starts [`TracedSpan`]s.
 //!
-//! Everything is fixed-size and const-constructible, so a tracer is a plain `static`:
+//! Everything is fixed-size and const-constructible, so on a device a tracer is a plain `static`
+//! (`static TRACER: Tracer<CriticalSectionRawMutex> = Tracer::new("sensor-7");`). Here, a local one:
 //!
 //! ```
-//! use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+//! use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+//! use tryfer_core::b3;
 //! use tryfer_embassy::Tracer;
-//! static TRACER: Tracer<CriticalSectionRawMutex> = Tracer::new("sensor-7");
-//! TRACER.seed(0x5eed); // at boot, from the chip's RNG
-//! assert_eq!(TRACER.stats().recorded, 0);
+//! let tracer: Tracer<NoopRawMutex> = Tracer::new("sensor-7");
+//! tracer.seed(0x5eed); // at boot, from the chip's RNG
+//! let incoming = [("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-1")];
+//! let server = tracer.start_server(b3::extract(&incoming), "get /reading"); // records `sr`
+//! assert_eq!(server.context().span_id.get(), 0xe457b5a2e4d86bd1); // the caller's span, joined
+//! server.finish(); // records `ss`, queues the span without waiting
+//! assert_eq!(tracer.stats().recorded, 1);
 //! ```
 
 use core::cell::RefCell;

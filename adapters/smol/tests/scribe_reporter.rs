@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,6 +97,40 @@ fn batches_are_bounded_by_frame_bytes() {
         assert!(stats.messages >= 5, "{stats:?}");
         assert!(stats.message_bytes <= stats.messages * 4096, "{stats:?}");
         assert_eq!(collector.acked(), ids(1, 100));
+    }));
+}
+
+#[test]
+fn flush_completes_under_sustained_load() {
+    let collector = smol::block_on(Collector::start());
+    let mut opts = options();
+    opts.delivery.max_spans = 10;
+    let reporter = Arc::new(ScribeReporter::spawn(collector.address().to_string(), opts));
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer = {
+        let (reporter, stop) = (reporter.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut id = 1;
+            while !stop.load(Ordering::Relaxed) {
+                reporter.report(span(id));
+                id += 1;
+            }
+        })
+    };
+    smol::block_on(within(LIMIT, "flush under load", async {
+        wait_until(LIMIT, "a few calls", || reporter.stats().messages >= 3).await;
+        for _ in 0..3 {
+            let before = reporter.stats();
+            assert_eq!(reporter.flush(FLUSH).await, FlushOutcome::Flushed);
+            let after = reporter.stats();
+            assert!(after.sent + after.dropped() >= before.reported, "{before:?} {after:?}");
+        }
+    }));
+    stop.store(true, Ordering::Relaxed);
+    producer.join().unwrap();
+    smol::block_on(within(LIMIT, "final flush", async {
+        assert_eq!(reporter.flush(FLUSH).await, FlushOutcome::Flushed);
+        assert_settled(&reporter.stats(), &collector);
     }));
 }
 

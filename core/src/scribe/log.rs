@@ -10,7 +10,8 @@ use super::{CALL, CATEGORY, FRAME_HEADER_LEN, METHOD};
 use crate::sink::{measure, EncodeError, Sink};
 use crate::span::SpanData;
 use crate::thrift::binary::{length_i32, BinaryWriter};
-use crate::thrift::{binary_span_len, encode_binary_span, encode_compact_span, TType, Writer};
+use crate::thrift::encode::{binary_span, compact_span};
+use crate::thrift::{TType, Writer};
 
 /// How each span is encoded before base64.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -85,9 +86,14 @@ const STOP_LEN: usize = 1;
 
 /// The Thrift length of `span` in `encoding`.
 fn span_len<D: SpanData + ?Sized>(span: &D, encoding: SpanEncoding) -> Result<usize, EncodeError> {
+    measure(|c| encode_span(span, encoding, c))
+}
+
+/// Writes `span` in `encoding`.
+fn encode_span<D: SpanData + ?Sized>(span: &D, encoding: SpanEncoding, sink: &mut dyn Sink) -> Result<(), EncodeError> {
     match encoding {
-        SpanEncoding::Binary => binary_span_len(span),
-        SpanEncoding::Compact => measure(|c| encode_compact_span(span, c)),
+        SpanEncoding::Binary => binary_span(span, sink),
+        SpanEncoding::Compact => compact_span(span, sink),
     }
 }
 
@@ -176,12 +182,11 @@ where
         w.binary(options.category.as_bytes())?;
         w.field_begin(TType::Binary, 2)?;
         w.i32(length_i32(message_len(&span, options.encoding)?)?)?;
-        let mut text = Base64Sink::new(w.into_inner());
-        match options.encoding {
-            SpanEncoding::Binary => encode_binary_span(&span, &mut text)?,
-            SpanEncoding::Compact => encode_compact_span(&span, &mut text)?,
-        }
-        w = BinaryWriter::new(text.finish()?);
+        let mut sink = w.into_inner();
+        let mut text = Base64Sink::new(&mut sink as &mut dyn Sink);
+        encode_span(&span, options.encoding, &mut text)?;
+        text.finish()?;
+        w = BinaryWriter::new(sink);
         w.struct_end()?;
     }
     w.struct_end()

@@ -7,9 +7,9 @@
 use super::binary::BinaryWriter;
 use super::compact::CompactWriter;
 use super::{TType, Writer};
-use crate::annotation::{Annotation, BinaryAnnotation, Value};
+use crate::annotation::{Annotation, BinaryAnnotation, Event, Value};
 use crate::endpoint::Endpoint;
-use crate::sink::{Counter, EncodeError, Sink};
+use crate::sink::{measure, EncodeError, Sink, Staged};
 use crate::span::SpanData;
 
 /// A µs timestamp as Thrift's `i64` (values past `i64::MAX`, in the year 294247, are clamped).
@@ -98,15 +98,27 @@ pub fn write_span<W: Writer, D: SpanData + ?Sized>(w: &mut W, span: &D) -> Resul
         w.field_begin(TType::I64, 5)?;
         w.i64(parent.get() as i64)?;
     }
+    // One pass counts both lists, then one pass writes each.
+    let (mut annotations, mut tags) = (0usize, 0usize);
+    for event in span.events() {
+        match event {
+            Event::Time(_) => annotations += 1,
+            Event::Tag(_) => tags += 1,
+        }
+    }
     w.field_begin(TType::List, 6)?;
-    w.list_begin(TType::Struct, span.annotations().count())?;
-    for a in span.annotations() {
-        write_annotation(w, &a)?;
+    w.list_begin(TType::Struct, annotations)?;
+    for event in span.events() {
+        if let Event::Time(a) = &event {
+            write_annotation(w, a)?;
+        }
     }
     w.field_begin(TType::List, 8)?;
-    w.list_begin(TType::Struct, span.binary_annotations().count())?;
-    for b in span.binary_annotations() {
-        write_binary_annotation(w, &b)?;
+    w.list_begin(TType::Struct, tags)?;
+    for event in span.events() {
+        if let Event::Tag(b) = &event {
+            write_binary_annotation(w, b)?;
+        }
     }
     if span.debug() {
         w.bool_field(9, true)?;
@@ -126,6 +138,21 @@ pub fn write_span<W: Writer, D: SpanData + ?Sized>(w: &mut W, span: &D) -> Resul
     w.struct_end()
 }
 
+/// Writes `span` in TBinaryProtocol into any sink: the one compiled copy of the schema for binary spans, shared
+/// by every sink type through [`Staged`].
+pub(crate) fn binary_span<D: SpanData + ?Sized>(span: &D, sink: &mut dyn Sink) -> Result<(), EncodeError> {
+    let mut staged = Staged::new(sink);
+    write_span(&mut BinaryWriter::new(&mut staged), span)?;
+    staged.finish()
+}
+
+/// [`binary_span`] in TCompactProtocol.
+pub(crate) fn compact_span<D: SpanData + ?Sized>(span: &D, sink: &mut dyn Sink) -> Result<(), EncodeError> {
+    let mut staged = Staged::new(sink);
+    write_span(&mut CompactWriter::new(&mut staged), span)?;
+    staged.finish()
+}
+
 /// Writes `span` as a TBinaryProtocol `Span`: what Scribe messages and `POST /api/v1/spans` carry.
 ///
 /// ```
@@ -139,24 +166,22 @@ pub fn write_span<W: Writer, D: SpanData + ?Sized>(w: &mut W, span: &D) -> Resul
 /// assert_eq!(out.len(), thrift::binary_span_len(&span).unwrap());
 /// assert_eq!(&out.written()[..11], &[0x0a, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1]);
 /// ```
-pub fn encode_binary_span<S: Sink, D: SpanData + ?Sized>(span: &D, sink: S) -> Result<(), EncodeError> {
-    write_span(&mut BinaryWriter::new(sink), span)
+pub fn encode_binary_span<S: Sink, D: SpanData + ?Sized>(span: &D, mut sink: S) -> Result<(), EncodeError> {
+    binary_span(span, &mut sink)
 }
 
 /// The exact length of [`encode_binary_span`]'s output.
 pub fn binary_span_len<D: SpanData + ?Sized>(span: &D) -> Result<usize, EncodeError> {
-    let mut counter = Counter::new();
-    encode_binary_span(span, &mut counter)?;
-    Ok(counter.len())
+    measure(|counter| binary_span(span, counter))
 }
 
 /// Writes `span` as a TCompactProtocol `Span` (opt-in; only tryfer's own sink reads it).
-pub fn encode_compact_span<S: Sink, D: SpanData + ?Sized>(span: &D, sink: S) -> Result<(), EncodeError> {
-    write_span(&mut CompactWriter::new(sink), span)
+pub fn encode_compact_span<S: Sink, D: SpanData + ?Sized>(span: &D, mut sink: S) -> Result<(), EncodeError> {
+    compact_span(span, &mut sink)
 }
 
 /// Writes the body of `POST /api/v1/spans`: a TBinaryProtocol `list<Span>` with no message header.
-pub fn encode_binary_span_list<S, I, D>(spans: I, sink: S) -> Result<(), EncodeError>
+pub fn encode_binary_span_list<S, I, D>(spans: I, mut sink: S) -> Result<(), EncodeError>
 where
     S: Sink,
     I: IntoIterator<Item = D>,
@@ -164,10 +189,11 @@ where
     D: SpanData,
 {
     let spans = spans.into_iter();
-    let mut w = BinaryWriter::new(sink);
+    let mut staged = Staged::new(&mut sink);
+    let mut w = BinaryWriter::new(&mut staged);
     w.list_begin(TType::Struct, spans.len())?;
     for span in spans {
         write_span(&mut w, &span)?;
     }
-    Ok(())
+    staged.finish()
 }

@@ -5,12 +5,37 @@
 //! the whole call: headers, the request, `http.status_code` or `error`, and leaves `cr` to the caller (finish
 //! the span once the body is read).
 //!
-//! ```ignore
-//! let mut span = TRACER.start_client(Some(server.context()), "get /calibration");
-//! let mut conn = HttpConnection::Plain(&mut socket);
-//! let response = client::send(&mut conn, &mut span, Request::get("/calibration").host("host"), &[], &mut rx).await?;
-//! let body = response.body().read_to_end().await?;
-//! span.finish(); // cr
+//! ```
+//! use embassy_net::tcp::TcpSocket;
+//! use embassy_net::{IpEndpoint, Stack};
+//! use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+//! use reqwless::client::HttpConnection;
+//! use reqwless::request::{Request, RequestBuilder};
+//! use tryfer_core::SpanContext;
+//! use tryfer_embassy::http::client;
+//! use tryfer_embassy::Tracer;
+//!
+//! async fn calibration(
+//!     stack: Stack<'_>,
+//!     tracer: &Tracer<NoopRawMutex>,
+//!     parent: &SpanContext,
+//!     host: IpEndpoint,
+//! ) -> Result<(), reqwless::Error> {
+//!     let mut span = tracer.start_client(Some(parent), "get /calibration"); // `cs`
+//!     let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
+//!     let mut socket = TcpSocket::new(stack, &mut rx, &mut tx);
+//!     if socket.connect(host).await.is_err() {
+//!         span.tag("error", "connect failed");
+//!         return Ok(()); // dropping the span finishes it
+//!     }
+//!     let mut conn = HttpConnection::Plain(&mut socket);
+//!     let mut buf = [0u8; 512];
+//!     let request = Request::get("/calibration").host("host");
+//!     let response = client::send(&mut conn, &mut span, request, &[], &mut buf).await?;
+//!     let _body = response.body().read_to_end().await?;
+//!     span.finish(); // `cr`
+//!     Ok(())
+//! }
 //! ```
 
 use embassy_sync::blocking_mutex::raw::RawMutex;

@@ -9,13 +9,22 @@
 //!   extractor, starts its span itself, uses `span.context()` for its client calls, and returns
 //!   `Traced::new(span, response)`, which records `ss` and the status once the response is written.
 //!
-//! ```ignore
-//! async fn reading(b3: B3) -> impl IntoResponse {
-//!     let mut span = TRACER.start_server(b3.extracted, "get /reading");
+//! ```
+//! use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+//! use picoserve::response::IntoResponse;
+//! use picoserve::routing::get;
+//! use tryfer_embassy::http::server::{Traced, B3};
+//! use tryfer_embassy::Tracer;
+//!
+//! async fn reading(tracer: &'static Tracer<NoopRawMutex>, b3: B3) -> impl IntoResponse {
+//!     let mut span = tracer.start_server(b3.extracted, "get /reading"); // `sr`
 //!     b3.tag_request(&mut span);
-//!     let body = call_host(span.context()).await;
-//!     Traced::new(span, body)
+//!     // Calls to other services start client spans from `span.context()` (see `http::client`).
+//!     Traced::new(span, "21.5 C\n") // `http.status_code` and `ss` once written
 //! }
+//!
+//! let tracer: &'static Tracer<NoopRawMutex> = Box::leak(Box::new(Tracer::new("sensor-7")));
+//! let app: picoserve::Router<_, ()> = picoserve::Router::new().route("/reading", get(move |b3: B3| reading(tracer, b3)));
 //! ```
 
 use embassy_sync::blocking_mutex::raw::RawMutex;
@@ -157,13 +166,18 @@ impl<'t, M: RawMutex, const Q: usize, const N: usize, const T: usize> TraceLayer
     }
 }
 
-impl<M: RawMutex, const Q: usize, const N: usize, const T: usize, State, PathParameters>
-    Layer<State, PathParameters> for TraceLayer<'_, M, Q, N, T>
+impl<M: RawMutex, const Q: usize, const N: usize, const T: usize, State, PathParameters> Layer<State, PathParameters>
+    for TraceLayer<'_, M, Q, N, T>
 {
     type NextState = State;
     type NextPathParameters = PathParameters;
 
-    async fn call_layer<'a, R: Read + 'a, NextLayer: Next<'a, R, State, PathParameters>, W: ResponseWriter<Error = R::Error>>(
+    async fn call_layer<
+        'a,
+        R: Read + 'a,
+        NextLayer: Next<'a, R, State, PathParameters>,
+        W: ResponseWriter<Error = R::Error>,
+    >(
         &self,
         next: NextLayer,
         state: &State,
@@ -171,7 +185,9 @@ impl<M: RawMutex, const Q: usize, const N: usize, const T: usize, State, PathPar
         request_parts: RequestParts<'_>,
         response_writer: W,
     ) -> Result<ResponseSent, W::Error> {
-        let mut span = self.tracer.start_server(extract(&request_parts), request_parts.method());
+        let mut span = self
+            .tracer
+            .start_server(extract(&request_parts), request_parts.method());
         span.tag("http.path", &path_text(request_parts.path()));
         let mut status = None;
         let writer = StatusWriter {

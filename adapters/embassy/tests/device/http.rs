@@ -81,7 +81,10 @@ async fn read_message(socket: &mut TcpSocket<'_>) -> Option<(String, Vec<(String
 }
 
 fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// The host service the device calls: notes each request's headers and answers `42`.
@@ -92,7 +95,9 @@ async fn host_service(stack: Stack<'_>, seen: &RefCell<Vec<Vec<(String, String)>
         if socket.accept(SERVICE_PORT).await.is_ok() {
             if let Some((_, headers, _)) = read_message(&mut socket).await {
                 seen.borrow_mut().push(headers);
-                let _ = socket.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n42").await;
+                let _ = socket
+                    .write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n42")
+                    .await;
                 let _ = socket.flush().await;
             }
         }
@@ -149,7 +154,9 @@ async fn reading(tracer: &'static DeviceTracer, stack: Stack<'static>, b3: B3) -
             let mut conn = HttpConnection::Plain(&mut socket);
             let mut buf = [0u8; 512];
             let request = Request::get("/calibration").host("host");
-            if let Ok(response) = client::send(&mut conn, &mut call, request, &[("Accept", "text/plain")], &mut buf).await {
+            if let Ok(response) =
+                client::send(&mut conn, &mut call, request, &[("Accept", "text/plain")], &mut buf).await
+            {
                 body_ok = matches!(response.body().read_to_end().await, Ok(b) if b == b"42");
             }
         }
@@ -200,7 +207,10 @@ fn a_traced_request_reaches_the_host_service_and_the_sink_with_the_right_ids() {
             let (server, call): (Received, Received) = (find("get /reading"), find("get /calibration"));
             assert_eq!(server.trace_id.to_hex().as_str(), "463ac35c9f6413ad48485a3953bb6124");
             assert_eq!(server.id.to_hex().as_str(), "a2fb4a1d1a96d312");
-            assert_eq!(server.parent_id.map(|p| p.to_hex().to_string()).as_deref(), Some("0020000000000001"));
+            assert_eq!(
+                server.parent_id.map(|p| p.to_hex().to_string()).as_deref(),
+                Some("0020000000000001")
+            );
             assert_eq!((call.trace_id, call.parent_id), (server.trace_id, Some(server.id)));
             assert_eq!(server.tag("http.status_code"), Some("200"));
             assert_eq!(server.tag("http.path"), Some("/reading"));
@@ -209,14 +219,21 @@ fn a_traced_request_reaches_the_host_service_and_the_sink_with_the_right_ids() {
             assert!(call.annotation("cr").unwrap() <= server.annotation("ss").unwrap());
             // What the host service saw is the client span, in the trace, under the server span.
             let headers = seen.borrow()[0].clone();
-            assert_eq!(header(&headers, "X-B3-TraceId"), Some("463ac35c9f6413ad48485a3953bb6124"));
+            assert_eq!(
+                header(&headers, "X-B3-TraceId"),
+                Some("463ac35c9f6413ad48485a3953bb6124")
+            );
             assert_eq!(header(&headers, "X-B3-SpanId"), Some(call.id.to_hex().as_str()));
             assert_eq!(header(&headers, "X-B3-ParentSpanId"), Some("a2fb4a1d1a96d312"));
             assert_eq!(header(&headers, "X-B3-Sampled"), Some("1"));
             assert_eq!(header(&headers, "Accept"), Some("text/plain"));
 
             // 2. Malformed B3 from the network: the request still succeeds, in a new trace.
-            let bad = [("X-B3-TraceId", "zzzz"), ("X-B3-SpanId", "a2fb4a1d1a96d312"), ("b3", "-----")];
+            let bad = [
+                ("X-B3-TraceId", "zzzz"),
+                ("X-B3-SpanId", "a2fb4a1d1a96d312"),
+                ("b3", "-----"),
+            ];
             assert_eq!(get_from_device(host, 80, "/reading", &bad).await, 200);
             net::until(LIMIT, "the new trace's spans", || sink.spans().len() == 4).await;
             assert_eq!(tracer.stats().b3_errors, 1);
@@ -243,7 +260,10 @@ fn a_traced_request_reaches_the_host_service_and_the_sink_with_the_right_ids() {
             assert_eq!((stats.recorded, stats.sent, stats.lost()), (6, 6, 0));
         };
         select(
-            join(join(server, layered_server), join(sink.serve(host, 9410), host_service(host, &seen))),
+            join(
+                join(server, layered_server),
+                join(sink.serve(host, 9410), host_service(host, &seen)),
+            ),
             select(reporter.run(scribe_buffers), script),
         )
         .await;
@@ -251,7 +271,12 @@ fn a_traced_request_reaches_the_host_service_and_the_sink_with_the_right_ids() {
 }
 
 /// A Zipkin HTTP collector: 503 for the first `busy` posts, then 202; keeps every accepted span.
-async fn zipkin_collector(stack: Stack<'_>, busy: usize, posts: &RefCell<Vec<Vec<(String, String)>>>, spans: &RefCell<Vec<Received>>) -> ! {
+async fn zipkin_collector(
+    stack: Stack<'_>,
+    busy: usize,
+    posts: &RefCell<Vec<Vec<(String, String)>>>,
+    spans: &RefCell<Vec<Received>>,
+) -> ! {
     let (mut rx, mut tx) = ([0u8; 8192], [0u8; 1024]);
     loop {
         let mut socket = TcpSocket::new(stack, &mut rx, &mut tx);
@@ -310,6 +335,10 @@ fn the_http_reporter_posts_thrift_lists_and_retries_a_busy_collector() {
             let stats = tracer.stats();
             assert_eq!((stats.sent, stats.try_later, stats.rejected), (2, 2, 0));
         };
-        select(zipkin_collector(host, 2, &posts, &spans), select(reporter.run(buffers), script)).await;
+        select(
+            zipkin_collector(host, 2, &posts, &spans),
+            select(reporter.run(buffers), script),
+        )
+        .await;
     });
 }

@@ -5,4 +5,5 @@ mod http;
 mod net;
 mod scribe;
 mod sink;
+mod sizes;
 mod sntp;

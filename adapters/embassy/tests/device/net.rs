@@ -46,9 +46,14 @@ where
 {
     let (device_runner, device_driver) = channel::new(leak(channel::State::<MTU, 8, 8>::new()), HardwareAddress::Ip);
     let (host_runner, host_driver) = channel::new(leak(channel::State::<MTU, 8, 8>::new()), HardwareAddress::Ip);
-    let (device, mut device_net) =
-        embassy_net::new(device_driver, stack_config(DEVICE_IP), leak(StackResources::<8>::new()), 1);
-    let (host, mut host_net) = embassy_net::new(host_driver, stack_config(HOST_IP), leak(StackResources::<8>::new()), 2);
+    let (device, mut device_net) = embassy_net::new(
+        device_driver,
+        stack_config(DEVICE_IP),
+        leak(StackResources::<8>::new()),
+        1,
+    );
+    let (host, mut host_net) =
+        embassy_net::new(host_driver, stack_config(HOST_IP), leak(StackResources::<8>::new()), 2);
     let (device_state, mut device_rx, mut device_tx) = device_runner.split();
     let (host_state, mut host_rx, mut host_tx) = host_runner.split();
     device_state.set_link_state(LinkState::Up);

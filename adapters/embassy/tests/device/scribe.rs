@@ -82,7 +82,10 @@ fn spans_arrive_with_the_right_ids_and_epoch_times() {
             assert_eq!(s.id, incoming.span_id, "the server joins the caller's span");
             assert_eq!(s.parent_id, incoming.parent_id);
             assert_eq!(server.span_id, incoming.span_id);
-            assert_eq!((c.trace_id, c.id, c.parent_id), (incoming.trace_id, client.span_id, Some(s.id)));
+            assert_eq!(
+                (c.trace_id, c.id, c.parent_id),
+                (incoming.trace_id, client.span_id, Some(s.id))
+            );
             assert_ne!(c.id, s.id);
             assert_eq!(s.name, "get /reading");
             assert_eq!(s.tag("http.path"), Some("/reading"));
@@ -124,10 +127,16 @@ fn spans_recorded_before_the_clock_is_set_are_held_then_corrected() {
             tracer.clock().set_epoch_at_boot(EPOCH_AT_BOOT);
             net::until(LIMIT, "the held span", || sink.spans().len() == 1).await;
             let span = &sink.spans()[0];
-            assert_eq!((span.trace_id, span.id, span.parent_id), (context.trace_id, context.span_id, None));
+            assert_eq!(
+                (span.trace_id, span.id, span.parent_id),
+                (context.trace_id, context.span_id, None)
+            );
             let timestamp = span.timestamp.unwrap();
             assert!(timestamp >= EPOCH_AT_BOOT + start, "start shifted to the epoch");
-            assert!(timestamp < EPOCH_AT_BOOT + start + 300_000, "and not to the time of sending");
+            assert!(
+                timestamp < EPOCH_AT_BOOT + start + 300_000,
+                "and not to the time of sending"
+            );
         };
         select(select(sink.serve(host, PORT), reporter.run(buffers())), script).await;
     });
@@ -169,7 +178,11 @@ fn a_restarted_collector_gets_the_call_again() {
             span.finish();
             net::until(LIMIT, "the span", || sink.spans().len() == 1).await;
             assert_eq!(sink.spans()[0].id, id);
-            assert_eq!(sink.calls.get(), 3, "two calls lost with their connection, the third answered");
+            assert_eq!(
+                sink.calls.get(),
+                3,
+                "two calls lost with their connection, the third answered"
+            );
             assert!(sink.connections.get() >= 3, "a new connection after each hang-up");
             let stats = tracer.stats();
             assert!(stats.io_errors + stats.bad_replies >= 2, "{stats:?}");
@@ -223,7 +236,10 @@ fn unsampled_traces_propagate_but_record_nothing() {
     assert!(!server.is_recorded());
     let client = tracer.start_client(Some(server.context()), "call");
     assert_eq!(client.context().sampling, Sampling::Deny);
-    assert_eq!(client.context().parent_id, Some(SpanId::new(0xe457b5a2e4d86bd1).unwrap()));
+    assert_eq!(
+        client.context().parent_id,
+        Some(SpanId::new(0xe457b5a2e4d86bd1).unwrap())
+    );
     drop(client);
     drop(server);
     let stats = tracer.stats();
@@ -238,7 +254,10 @@ fn malformed_b3_starts_a_new_trace_and_is_counted() {
     assert!(incoming.is_err());
     let server = tracer.start_server(incoming, "get");
     assert_eq!(server.context().parent_id, None);
-    assert_ne!(server.context().trace_id, TraceId::from_u64(0xe457b5a2e4d86bd1).unwrap());
+    assert_ne!(
+        server.context().trace_id,
+        TraceId::from_u64(0xe457b5a2e4d86bd1).unwrap()
+    );
     assert!(server.is_recorded(), "the local sampler records everything by default");
     assert!(matches!(b3::extract(&[("b3", "1")]), Ok(Extracted::Sampling { .. })));
     server.finish();

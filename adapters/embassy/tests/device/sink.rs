@@ -34,7 +34,13 @@ impl Received {
             name: span.name().to_owned(),
             annotations: span
                 .annotations()
-                .map(|a| (a.value.to_owned(), a.timestamp, a.host.map(|h| h.service_name.to_owned())))
+                .map(|a| {
+                    (
+                        a.value.to_owned(),
+                        a.timestamp,
+                        a.host.map(|h| h.service_name.to_owned()),
+                    )
+                })
                 .collect(),
             tags: span
                 .binary_annotations()
@@ -130,7 +136,14 @@ impl ScribeSink {
                     }),
                 };
                 let mut out = heapless::Vec::<u8, 128>::new();
-                scribe::write_reply(&Reply { seqid: call.seqid(), outcome }, &mut out).unwrap();
+                scribe::write_reply(
+                    &Reply {
+                        seqid: call.seqid(),
+                        outcome,
+                    },
+                    &mut out,
+                )
+                .unwrap();
                 if socket.write(&out).await.is_err() || socket.flush().await.is_err() {
                     return;
                 }

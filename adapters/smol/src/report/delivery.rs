@@ -259,6 +259,10 @@ impl<T: Transport> Delivery<T> {
             if self.abort.is_raised() {
                 return Gathered::Aborted;
             }
+            // Requests first: under sustained load the batch is full at once and no wait would see them.
+            while let Ok(request) = self.control.try_recv() {
+                self.register(request);
+            }
             while !self.batch.is_full() {
                 match self.rx.try_recv() {
                     Some(queued) => self.take(queued),
@@ -278,10 +282,7 @@ impl<T: Transport> Delivery<T> {
             };
             match self.wait(linger).await {
                 Wake::Abort => return Gathered::Aborted,
-                Wake::Control(Control::Flush(reply)) => {
-                    let target = self.taken + self.rx.len() as u64;
-                    self.flushes.push((target, reply));
-                }
+                Wake::Control(request) => self.register(request),
                 Wake::ControlGone => self.control_open = false,
                 Wake::Span(queued) => self.take(queued),
                 Wake::QueueEnded if self.batch.is_empty() => return Gathered::Ended,
@@ -343,6 +344,16 @@ impl<T: Transport> Delivery<T> {
                     log::debug!("dropping span {:?}: it cannot be encoded ({why})", queued.span.name());
                 }
                 drop_taken(&self.stats, queued, DropReason::Encode);
+            }
+        }
+    }
+
+    /// Notes a flush request: it covers every span taken or waiting in the queue now.
+    fn register(&mut self, request: Control) {
+        match request {
+            Control::Flush(reply) => {
+                let target = self.taken + self.rx.len() as u64;
+                self.flushes.push((target, reply));
             }
         }
     }

@@ -73,9 +73,13 @@ pub async fn start(spawner: Spawner, stack: Stack<'static>, seed: u64) {
     stack.wait_config_up().await;
     let address = stack.config_v4().map(|c| c.address.address());
     TRACER.set_local_address(address, Some(HTTP_PORT));
-    info!("up at {:?}; collector {}, host service {}, ntp {}", address, COLLECTOR, HOST_SERVICE, NTP);
+    info!(
+        "up at {:?}; collector {}, host service {}, ntp {}",
+        address, COLLECTOR, HOST_SERVICE, NTP
+    );
     spawner.spawn(defmt::unwrap!(clock_task(stack)));
     spawner.spawn(defmt::unwrap!(reporter_task(stack)));
+    spawner.spawn(defmt::unwrap!(stats_task()));
     for id in 0..WEB_TASKS {
         spawner.spawn(defmt::unwrap!(web_task(id, stack)));
     }
@@ -107,6 +111,15 @@ async fn reporter_task(stack: Stack<'static>) -> ! {
     ScribeReporter::new(stack, &TRACER, ScribeConfig::new(endpoint(COLLECTOR)))
         .run(buffers)
         .await
+}
+
+/// Logs the tracer's counters every minute: what was recorded, sent, retried and lost.
+#[embassy_executor::task]
+async fn stats_task() -> ! {
+    loop {
+        Timer::after(Duration::from_secs(60)).await;
+        info!("tracing: {}", TRACER.stats());
+    }
 }
 
 /// Serves the traced endpoint, one connection at a time per task.
@@ -149,5 +162,12 @@ async fn reading(stack: Stack<'static>, b3: B3) -> impl IntoResponse {
         call.tag("error", "host service unreachable");
     }
     call.finish();
-    Traced::new(span, if calibrated { "reading: 21.5 C (calibrated)\n" } else { "reading: 21.5 C\n" })
+    Traced::new(
+        span,
+        if calibrated {
+            "reading: 21.5 C (calibrated)\n"
+        } else {
+            "reading: 21.5 C\n"
+        },
+    )
 }

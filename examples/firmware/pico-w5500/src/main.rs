@@ -43,7 +43,9 @@ async fn main(spawner: Spawner) -> ! {
 
     let mut spi_config = SpiConfig::default();
     spi_config.frequency = 50_000_000;
-    let spi = Spi::new(p.SPI0, p.PIN_18, p.PIN_19, p.PIN_16, p.DMA_CH0, p.DMA_CH1, Irqs, spi_config);
+    let spi = Spi::new(
+        p.SPI0, p.PIN_18, p.PIN_19, p.PIN_16, p.DMA_CH0, p.DMA_CH1, Irqs, spi_config,
+    );
     let cs = Output::new(p.PIN_17, Level::High);
     let interrupt = Input::new(p.PIN_21, Pull::Up);
     let reset = Output::new(p.PIN_20, Level::High);
@@ -51,7 +53,8 @@ async fn main(spawner: Spawner) -> ! {
 
     let mac = [0x02, 0x00, 0x74, 0x72, 0x79, 0x02];
     static STATE: StaticCell<State<8, 8>> = StaticCell::new();
-    let Ok((device, runner)) = embassy_net_wiznet::new(mac, STATE.init(State::<8, 8>::new()), spi, interrupt, reset).await
+    let Ok((device, runner)) =
+        embassy_net_wiznet::new(mac, STATE.init(State::<8, 8>::new()), spi, interrupt, reset).await
     else {
         defmt::panic!("the W5500 did not answer on SPI0");
     };
