@@ -33,16 +33,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let child = root.child_with_id(SpanId::new(0x05e3_ac9a_4f6e_3b90).ok_or("zero id")?);
 
     let mut client: Span<16, 512> = Span::new(child, "GET");
-    client.annotate(CLIENT_SEND, now, Some(&v6)).map_err(|e| e.to_string())?;
-    client.tag_str("http.uri", "http://sensor-7/temp?unit=C", Some(&v6)).map_err(|e| e.to_string())?;
-    client.tag("sa", Value::Bool(true), Some(&device)).map_err(|e| e.to_string())?;
-    client.annotate(CLIENT_RECV, now + 1_250, Some(&v6)).map_err(|e| e.to_string())?;
+    client
+        .annotate(CLIENT_SEND, now, Some(&v6))
+        .map_err(|e| e.to_string())?;
+    client
+        .tag_str("http.uri", "http://sensor-7/temp?unit=C", Some(&v6))
+        .map_err(|e| e.to_string())?;
+    client
+        .tag("sa", Value::Bool(true), Some(&device))
+        .map_err(|e| e.to_string())?;
+    client
+        .annotate(CLIENT_RECV, now + 1_250, Some(&v6))
+        .map_err(|e| e.to_string())?;
     client.set_timestamp(now);
     client.set_duration(1_250);
 
     let mut server: Span<16, 512> = Span::new(child, "GET");
     server.set_shared(true);
-    server.annotate(SERVER_RECV, now + 200, Some(&device)).map_err(|e| e.to_string())?;
+    server
+        .annotate(SERVER_RECV, now + 200, Some(&device))
+        .map_err(|e| e.to_string())?;
     for (key, value) in [
         ("device.temp", Value::String("21.5C")),
         ("ok", Value::Bool(true)),
@@ -54,7 +64,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         server.tag(key, value, Some(&device)).map_err(|e| e.to_string())?;
     }
-    server.annotate(SERVER_SEND, now + 1_100, Some(&device)).map_err(|e| e.to_string())?;
+    server
+        .annotate(SERVER_SEND, now + 1_100, Some(&device))
+        .map_err(|e| e.to_string())?;
 
     let spans = [&client, &server];
     let options = LogOptions::new();

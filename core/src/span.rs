@@ -35,6 +35,16 @@ pub trait SpanData {
         false
     }
 
+    /// How many timestamp annotations and how many binary annotations [`SpanData::events`] yields: the list
+    /// lengths a Thrift encoder writes first. The default counts in one pass over the events; a span that can
+    /// tell without building them overrides it (as [`Span`] does).
+    fn event_counts(&self) -> (usize, usize) {
+        self.events().fold((0, 0), |(times, tags), e| match e {
+            Event::Time(_) => (times + 1, tags),
+            Event::Tag(_) => (times, tags + 1),
+        })
+    }
+
     /// The timestamp annotations, in recording order.
     fn annotations(&self) -> impl Iterator<Item = Annotation<'_>> + '_ {
         self.events().filter_map(|e| match e {
@@ -79,6 +89,15 @@ impl<T: SpanData + ?Sized> SpanData for &T {
     }
     fn shared(&self) -> bool {
         (**self).shared()
+    }
+    fn event_counts(&self) -> (usize, usize) {
+        (**self).event_counts()
+    }
+    fn annotations(&self) -> impl Iterator<Item = Annotation<'_>> + '_ {
+        (**self).annotations()
+    }
+    fn binary_annotations(&self) -> impl Iterator<Item = BinaryAnnotation<'_>> + '_ {
+        (**self).binary_annotations()
     }
 }
 
@@ -400,17 +419,26 @@ impl<const N: usize, const T: usize> Span<N, T> {
         }
     }
 
-    fn event(&self, stored: &Stored) -> Event<'_> {
-        let key = self.text_str(stored.key);
-        let host = stored.host.as_ref().map(|h| self.endpoint(h));
+    fn host(&self, stored: &Stored) -> Option<Endpoint<'_>> {
+        stored.host.as_ref().map(|h| self.endpoint(h))
+    }
+
+    /// A stored event as a timestamp annotation; `None` for a binary annotation.
+    fn annotation(&self, stored: &Stored) -> Option<Annotation<'_>> {
+        let StoredValue::Time(timestamp) = stored.value else {
+            return None;
+        };
+        Some(Annotation {
+            timestamp,
+            value: self.text_str(stored.key),
+            host: self.host(stored),
+        })
+    }
+
+    /// A stored event as a binary annotation; `None` for a timestamp annotation.
+    fn binary_annotation(&self, stored: &Stored) -> Option<BinaryAnnotation<'_>> {
         let value = match stored.value {
-            StoredValue::Time(timestamp) => {
-                return Event::Time(Annotation {
-                    timestamp,
-                    value: key,
-                    host,
-                })
-            }
+            StoredValue::Time(_) => return None,
             StoredValue::Bool(v) => Value::Bool(v),
             StoredValue::Bytes(t) => Value::Bytes(self.text_bytes(t)),
             StoredValue::I16(v) => Value::I16(v),
@@ -419,20 +447,25 @@ impl<const N: usize, const T: usize> Span<N, T> {
             StoredValue::Double(v) => Value::Double(v),
             StoredValue::String(t) => Value::String(self.text_str(t)),
         };
-        Event::Tag(BinaryAnnotation { key, value, host })
+        Some(BinaryAnnotation {
+            key: self.text_str(stored.key),
+            value,
+            host: self.host(stored),
+        })
     }
 
-    fn truncation_tag(&self) -> Option<Event<'_>> {
+    /// The `tryfer.truncated` tag, when annotations were dropped.
+    fn truncation_tag(&self) -> Option<BinaryAnnotation<'_>> {
         if self.dropped == 0 {
             return None;
         }
         let len = self.dropped_digits.iter().position(|&b| b == 0).unwrap_or(5);
         let count = core::str::from_utf8(&self.dropped_digits[..len]).unwrap_or("");
-        Some(Event::Tag(BinaryAnnotation {
+        Some(BinaryAnnotation {
             key: annotation::TRUNCATED,
             value: Value::String(count),
             host: None,
-        }))
+        })
     }
 }
 
@@ -450,7 +483,11 @@ impl<const N: usize, const T: usize> SpanData for Span<N, T> {
         self.text_str(self.name)
     }
     fn events(&self) -> impl Iterator<Item = Event<'_>> + '_ {
-        self.events.iter().map(|e| self.event(e)).chain(self.truncation_tag())
+        let events = self.events.iter().filter_map(|e| match self.annotation(e) {
+            Some(a) => Some(Event::Time(a)),
+            None => self.binary_annotation(e).map(Event::Tag),
+        });
+        events.chain(self.truncation_tag().map(Event::Tag))
     }
     fn debug(&self) -> bool {
         self.context.debug
@@ -463,6 +500,22 @@ impl<const N: usize, const T: usize> SpanData for Span<N, T> {
     }
     fn shared(&self) -> bool {
         self.shared
+    }
+    fn event_counts(&self) -> (usize, usize) {
+        let times = self
+            .events
+            .iter()
+            .filter(|e| matches!(e.value, StoredValue::Time(_)))
+            .count();
+        let tags = self.events.len() - times + usize::from(self.dropped > 0);
+        (times, tags)
+    }
+    fn annotations(&self) -> impl Iterator<Item = Annotation<'_>> + '_ {
+        self.events.iter().filter_map(|e| self.annotation(e))
+    }
+    fn binary_annotations(&self) -> impl Iterator<Item = BinaryAnnotation<'_>> + '_ {
+        let tags = self.events.iter().filter_map(|e| self.binary_annotation(e));
+        tags.chain(self.truncation_tag())
     }
 }
 

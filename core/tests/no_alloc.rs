@@ -18,7 +18,10 @@ impl rand_core::RngCore for Counter {
         self.next_u64() as u32
     }
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0
     }
     fn fill_bytes(&mut self, dst: &mut [u8]) {
@@ -30,7 +33,11 @@ impl rand_core::RngCore for Counter {
 
 fn assert_no_alloc(what: &str, f: impl FnOnce()) {
     let info = allocation_counter::measure(f);
-    assert_eq!(info.count_total, 0, "{what} allocated {} times ({} bytes)", info.count_total, info.bytes_total);
+    assert_eq!(
+        info.count_total, 0,
+        "{what} allocated {} times ({} bytes)",
+        info.count_total, info.bytes_total
+    );
 }
 
 #[test]
@@ -65,9 +72,16 @@ fn every_core_operation_is_allocation_free() {
 
         // Recording with the end-annotation recorder.
         let mut recorder: Recorder<4, 8, 256> = Recorder::new();
-        recorder.annotate(&child, "GET", CLIENT_SEND, Some(&host), 1_000).unwrap();
-        let mut finished = recorder.annotate(&child, "GET", CLIENT_RECV, Some(&host), 2_000).unwrap().unwrap();
-        finished.tag_str("http.uri", "http://localhost:8080/README.rst", Some(&host)).unwrap();
+        recorder
+            .annotate(&child, "GET", CLIENT_SEND, Some(&host), 1_000)
+            .unwrap();
+        let mut finished = recorder
+            .annotate(&child, "GET", CLIENT_RECV, Some(&host), 2_000)
+            .unwrap()
+            .unwrap();
+        finished
+            .tag_str("http.uri", "http://localhost:8080/README.rst", Some(&host))
+            .unwrap();
         finished.tag("retries", Value::I32(2), None).unwrap();
         let mut server: Span = Span::new(child, "GET");
         server.annotate(SERVER_RECV, 1_100, Some(&host)).unwrap();
@@ -99,7 +113,14 @@ fn every_core_operation_is_allocation_free() {
         }
         let mut reply_buf = [0u8; 64];
         let mut reply_out = Slice::new(&mut reply_buf);
-        scribe::write_reply(&Reply { seqid: 7, outcome: Outcome::TryLater }, &mut reply_out).unwrap();
+        scribe::write_reply(
+            &Reply {
+                seqid: 7,
+                outcome: Outcome::TryLater,
+            },
+            &mut reply_out,
+        )
+        .unwrap();
         let reply = scribe::read_reply(reply_out.written(), 1024).unwrap().unwrap().0;
         assert_eq!(reply.outcome, Outcome::TryLater);
     });

@@ -22,7 +22,10 @@ pub struct QueueLimits {
 
 impl Default for QueueLimits {
     fn default() -> Self {
-        QueueLimits { max_spans: 10_000, max_bytes: 8 << 20 }
+        QueueLimits {
+            max_spans: 10_000,
+            max_bytes: 8 << 20,
+        }
     }
 }
 
@@ -78,7 +81,12 @@ pub fn span_queue(limits: QueueLimits, stats: Arc<ReporterStats>) -> (SpanQueue,
     let (tx, rx) = async_channel::bounded(limits.max_spans.max(1));
     let bytes = Arc::new(AtomicUsize::new(0));
     (
-        SpanQueue { tx, bytes: bytes.clone(), max_bytes: limits.max_bytes, stats: stats.clone() },
+        SpanQueue {
+            tx,
+            bytes: bytes.clone(),
+            max_bytes: limits.max_bytes,
+            stats: stats.clone(),
+        },
         SpanReceiver { rx, bytes, stats },
     )
 }
@@ -98,7 +106,11 @@ impl SpanQueue {
         if let Err(e) = self.tx.try_send(Queued { span, bytes }) {
             self.bytes.fetch_sub(bytes, Ordering::Relaxed);
             self.stats.queued(-1, -(bytes as i64));
-            let reason = if e.is_full() { DropReason::QueueFull } else { DropReason::Closed };
+            let reason = if e.is_full() {
+                DropReason::QueueFull
+            } else {
+                DropReason::Closed
+            };
             self.stats.add_dropped(reason, 1);
         }
     }

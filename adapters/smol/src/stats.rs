@@ -72,10 +72,7 @@ impl StatsSnapshot {
 
     /// Spans neither sent, dropped nor still queued: zero unless something is lost silently.
     pub fn unaccounted(&self) -> i128 {
-        i128::from(self.reported)
-            - i128::from(self.sent)
-            - i128::from(self.dropped())
-            - i128::from(self.queued_spans)
+        i128::from(self.reported) - i128::from(self.sent) - i128::from(self.dropped()) - i128::from(self.queued_spans)
     }
 }
 

@@ -26,7 +26,9 @@ fn with_rng<T>(f: impl FnOnce(&mut SmallRng) -> T) -> T {
 
 /// Microseconds since the Unix epoch from the system clock.
 pub fn system_micros() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 struct Inner {
@@ -45,7 +47,9 @@ pub struct Tracer {
 
 impl fmt::Debug for Tracer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tracer").field("service_name", &self.inner.service_name).finish_non_exhaustive()
+        f.debug_struct("Tracer")
+            .field("service_name", &self.inner.service_name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -122,7 +126,11 @@ impl Tracer {
             return;
         }
         let now = self.now_micros();
-        let mut sampler = self.inner.sampler.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut sampler = self
+            .inner
+            .sampler
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         decide_context(context, &mut **sampler, now);
     }
 
@@ -179,7 +187,17 @@ impl Tracer {
 /// An endpoint for a socket address (IPv4 or IPv6).
 pub fn endpoint_of(service_name: &str, address: SocketAddr) -> Endpoint<'_> {
     match address.ip() {
-        IpAddr::V4(v4) => Endpoint { service_name, ipv4: Some(v4), ipv6: None, port: (address.port() != 0).then_some(address.port()) },
-        IpAddr::V6(v6) => Endpoint { service_name, ipv4: None, ipv6: Some(v6), port: (address.port() != 0).then_some(address.port()) },
+        IpAddr::V4(v4) => Endpoint {
+            service_name,
+            ipv4: Some(v4),
+            ipv6: None,
+            port: (address.port() != 0).then_some(address.port()),
+        },
+        IpAddr::V6(v6) => Endpoint {
+            service_name,
+            ipv4: None,
+            ipv6: Some(v6),
+            port: (address.port() != 0).then_some(address.port()),
+        },
     }
 }

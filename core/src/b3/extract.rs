@@ -74,52 +74,10 @@ pub fn extract<'h, H: HeaderSource<'h> + ?Sized>(headers: &H) -> Result<Extracte
 
 /// Parses one `b3` header value: `{trace}-{span}[-{sampling}[-{parent}]]`, `{trace}-{span}-{parent}`, or a
 /// lone `0`, `1` or `d`. Never gives [`Extracted::Empty`].
-pub fn extract_single(value: &[u8]) -> Result<Extracted, B3Error> {
-    match well_formed_single(value) {
-        Some(context) => Ok(Extracted::Context(context)),
-        None => single_by_fields(value),
-    }
-}
-
-/// The fast path: a `{trace}-{span}[-{sampling}[-{parent}]]` or `{trace}-{span}-{parent}` value, read by
-/// position (the lengths are fixed). `None` for anything else, including every malformed value, which
-/// [`single_by_fields`] then reads again to find the reason.
-pub(super) fn well_formed_single(value: &[u8]) -> Option<SpanContext> {
-    if value.len() > B3_MAX_LEN {
-        return None;
-    }
-    let trace_len = match (value.get(16), value.get(32)) {
-        (Some(b'-'), _) => 16,
-        (_, Some(b'-')) => 32,
-        _ => return None,
-    };
-    let (trace, rest) = value.split_at_checked(trace_len)?;
-    let (span, rest) = rest.get(1..)?.split_at_checked(16)?;
-    let (sampling, debug, parent) = match rest {
-        [] => (Sampling::Defer, false, None),
-        [b'-', state] => {
-            let (sampling, debug) = single_sampling(*state).ok()?;
-            (sampling, debug, None)
-        }
-        [b'-', state, b'-', parent @ ..] => {
-            let (sampling, debug) = single_sampling(*state).ok()?;
-            (sampling, debug, Some(parent))
-        }
-        [b'-', parent @ ..] => (Sampling::Defer, false, Some(parent)),
-        _ => return None,
-    };
-    Some(SpanContext {
-        trace_id: TraceId::parse_bytes(trace).ok()?,
-        span_id: SpanId::parse_bytes(span).ok()?,
-        parent_id: parent_id(parent).ok()?,
-        sampling,
-        debug,
-    })
-}
-
-/// The general path: splits on `-` and reports the first fault, structure (length, field count, empty
+///
+/// One pass splits the value on `-`, and the first fault is reported, structure (length, field count, empty
 /// fields) before content.
-pub(super) fn single_by_fields(value: &[u8]) -> Result<Extracted, B3Error> {
+pub fn extract_single(value: &[u8]) -> Result<Extracted, B3Error> {
     if value.len() > B3_MAX_LEN {
         return Err(B3Error::SingleTooLong);
     }
@@ -127,8 +85,8 @@ pub(super) fn single_by_fields(value: &[u8]) -> Result<Extracted, B3Error> {
         let (sampling, debug) = single_sampling(*state)?;
         return Ok(Extracted::Sampling { sampling, debug });
     }
-    let mut fields = value.split(|&b| b == b'-');
-    let (Some(trace), Some(span)) = (fields.next(), fields.next()) else {
+    let [trace, span, third, fourth] = split_fields(value)?;
+    let (Some(trace), Some(span)) = (trace, span) else {
         // One field that is not a lone sampling state (which was handled above).
         return Err(if value.is_empty() {
             B3Error::SingleEmptyField
@@ -136,10 +94,6 @@ pub(super) fn single_by_fields(value: &[u8]) -> Result<Extracted, B3Error> {
             B3Error::SingleSampling
         });
     };
-    let (third, fourth) = (fields.next(), fields.next());
-    if fields.next().is_some() {
-        return Err(B3Error::SingleTooManyFields);
-    }
     if [Some(trace), Some(span), third, fourth]
         .into_iter()
         .flatten()
@@ -205,6 +159,23 @@ pub fn extract_multi<'h, H: HeaderSource<'h> + ?Sized>(headers: &H) -> Result<Ex
         sampling: sampling.unwrap_or_default(),
         debug,
     }))
+}
+
+/// The `-`-separated fields of a `b3` value, at most four (the first is always there).
+fn split_fields(value: &[u8]) -> Result<[Option<&[u8]>; 4], B3Error> {
+    let mut fields = [None; 4];
+    let mut rest = Some(value);
+    for field in &mut fields {
+        let Some(text) = rest else { break };
+        (*field, rest) = match text.iter().position(|&b| b == b'-') {
+            Some(at) => (text.get(..at), text.get(at + 1..)),
+            None => (Some(text), None),
+        };
+    }
+    match rest {
+        Some(_) => Err(B3Error::SingleTooManyFields),
+        None => Ok(fields),
+    }
 }
 
 /// The `b3` sampling state: `(sampling, debug)`.

@@ -131,19 +131,3 @@ fn inject_never_sends_sampled_with_debug_nor_parent_without_state() {
     });
     assert_eq!(out, [(B3, "d".to_owned())]);
 }
-
-proptest::proptest! {
-    #[test]
-    fn fast_path_agrees_with_the_field_parser(
-        value in "([0-9a-f]{16}|[0-9a-f]{32}|[0-9a-f]{15,33})(-[0-9a-f]{16}|-[0-9a-f]{15,17})?\
-                  (-[01d]|-[01dx]{1,2})?(-[0-9a-f]{16}|-0{16}|-[0-9a-f]{15,17})?-?",
-    ) {
-        let fast = extract::well_formed_single(value.as_bytes());
-        let general = extract::single_by_fields(value.as_bytes());
-        if let Some(context) = fast {
-            proptest::prop_assert_eq!(general, Ok(Extracted::Context(context)));
-        } else {
-            proptest::prop_assert!(!matches!(general, Ok(Extracted::Context(_))), "{:?}", general);
-        }
-    }
-}

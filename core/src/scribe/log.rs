@@ -84,37 +84,35 @@ const ENTRY_OVERHEAD: usize = 2 * (3 + 4) + 1;
 /// The args struct's stop byte.
 const STOP_LEN: usize = 1;
 
-/// The Thrift length of `span` in `encoding`.
-fn span_len<D: SpanData + ?Sized>(span: &D, encoding: SpanEncoding) -> Result<usize, EncodeError> {
-    measure(|c| encode_span(span, encoding, c))
-}
+/// One span's Thrift encoder, [`binary_span`] or [`compact_span`]: picked once per call.
+type SpanEncoder<D> = fn(&D, &mut dyn Sink) -> Result<(), EncodeError>;
 
-/// Writes `span` in `encoding`.
-fn encode_span<D: SpanData + ?Sized>(span: &D, encoding: SpanEncoding, sink: &mut dyn Sink) -> Result<(), EncodeError> {
+/// The encoder for `encoding`. Always inlined, so that a caller passing constant options (`LogOptions::new()`)
+/// links the binary encoder only, and a binary-only firmware carries no compact code.
+#[inline(always)]
+fn encoder<D: SpanData>(encoding: SpanEncoding) -> SpanEncoder<D> {
     match encoding {
-        SpanEncoding::Binary => binary_span(span, sink),
-        SpanEncoding::Compact => compact_span(span, sink),
+        SpanEncoding::Binary => binary_span::<D>,
+        SpanEncoding::Compact => compact_span::<D>,
     }
 }
 
 /// The base64 length of one span's message.
-fn message_len<D: SpanData + ?Sized>(span: &D, encoding: SpanEncoding) -> Result<usize, EncodeError> {
-    encoded_len(span_len(span, encoding)?).ok_or(EncodeError::TooLong)
+fn message_len<D: SpanData>(span: &D, encode: SpanEncoder<D>) -> Result<usize, EncodeError> {
+    encoded_len(measure(|c| encode(span, c))?).ok_or(EncodeError::TooLong)
 }
 
 /// The payload length (after the 4-byte prefix) and the number of spans.
-fn payload_len<I, D>(spans: I, options: &LogOptions<'_>) -> Result<(usize, usize), EncodeError>
+fn payload_len<I, D>(spans: I, category: &str, encode: SpanEncoder<D>) -> Result<(usize, usize), EncodeError>
 where
     I: Iterator<Item = D>,
     D: SpanData,
 {
-    let entry_fixed = ENTRY_OVERHEAD
-        .checked_add(options.category.len())
-        .ok_or(EncodeError::TooLong)?;
+    let entry_fixed = ENTRY_OVERHEAD.checked_add(category.len()).ok_or(EncodeError::TooLong)?;
     let mut len = HEADER_LEN + LIST_LEN + STOP_LEN;
     let mut count = 0usize;
     for span in spans {
-        let message = message_len(&span, options.encoding)?;
+        let message = message_len(&span, encode)?;
         length_i32(message)?;
         len = len
             .checked_add(entry_fixed)
@@ -129,12 +127,13 @@ where
 
 /// The exact number of bytes [`write_log_call`] writes for these spans, the 4-byte frame length included: size
 /// or reserve a buffer with it. Costs one encoding pass per span into a [`crate::sink::Counter`].
+#[inline]
 pub fn log_call_len<I, D>(spans: I, options: &LogOptions<'_>) -> Result<usize, EncodeError>
 where
     I: IntoIterator<Item = D>,
     D: SpanData,
 {
-    let (payload, _) = payload_len(spans.into_iter(), options)?;
+    let (payload, _) = payload_len(spans.into_iter(), options.category, encoder(options.encoding))?;
     payload.checked_add(FRAME_HEADER_LEN).ok_or(EncodeError::TooLong)
 }
 
@@ -160,15 +159,37 @@ where
 /// assert_eq!(&frame[..4], &((frame.len() - 4) as u32).to_be_bytes());
 /// assert_eq!(&frame[4..19], &[0x80, 0x01, 0x00, 0x01, 0, 0, 0, 3, b'L', b'o', b'g', 0, 0, 0, 1]);
 /// ```
-pub fn write_log_call<I, D, S>(spans: I, seqid: i32, options: &LogOptions<'_>, mut sink: S) -> Result<(), EncodeError>
+#[inline]
+pub fn write_log_call<I, D, S>(spans: I, seqid: i32, options: &LogOptions<'_>, sink: S) -> Result<(), EncodeError>
 where
     S: Sink,
     I: IntoIterator<Item = D>,
     I::IntoIter: Clone,
     D: SpanData,
 {
-    let spans = spans.into_iter();
-    let (payload, count) = payload_len(spans.clone(), options)?;
+    write_frame(
+        spans.into_iter(),
+        seqid,
+        options.category,
+        encoder(options.encoding),
+        sink,
+    )
+}
+
+/// [`write_log_call`] once the encoder is picked.
+fn write_frame<I, D, S>(
+    spans: I,
+    seqid: i32,
+    category: &str,
+    encode: SpanEncoder<D>,
+    mut sink: S,
+) -> Result<(), EncodeError>
+where
+    S: Sink,
+    I: Iterator<Item = D> + Clone,
+    D: SpanData,
+{
+    let (payload, count) = payload_len(spans.clone(), category, encode)?;
     write_frame_len(&mut sink, payload)?;
 
     let mut w = BinaryWriter::new(&mut sink);
@@ -179,12 +200,12 @@ where
     for span in spans.take(count) {
         w.struct_begin()?;
         w.field_begin(TType::Binary, 1)?;
-        w.binary(options.category.as_bytes())?;
+        w.binary(category.as_bytes())?;
         w.field_begin(TType::Binary, 2)?;
-        w.i32(length_i32(message_len(&span, options.encoding)?)?)?;
+        w.i32(length_i32(message_len(&span, encode)?)?)?;
         let mut sink = w.into_inner();
         let mut text = Base64Sink::new(&mut sink as &mut dyn Sink);
-        encode_span(&span, options.encoding, &mut text)?;
+        encode(&span, &mut text)?;
         text.finish()?;
         w = BinaryWriter::new(sink);
         w.struct_end()?;

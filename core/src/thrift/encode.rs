@@ -7,7 +7,7 @@
 use super::binary::BinaryWriter;
 use super::compact::CompactWriter;
 use super::{TType, Writer};
-use crate::annotation::{Annotation, BinaryAnnotation, Event, Value};
+use crate::annotation::{Annotation, BinaryAnnotation, Value};
 use crate::endpoint::Endpoint;
 use crate::sink::{measure, EncodeError, Sink, Staged};
 use crate::span::SpanData;
@@ -98,27 +98,16 @@ pub fn write_span<W: Writer, D: SpanData + ?Sized>(w: &mut W, span: &D) -> Resul
         w.field_begin(TType::I64, 5)?;
         w.i64(parent.get() as i64)?;
     }
-    // One pass counts both lists, then one pass writes each.
-    let (mut annotations, mut tags) = (0usize, 0usize);
-    for event in span.events() {
-        match event {
-            Event::Time(_) => annotations += 1,
-            Event::Tag(_) => tags += 1,
-        }
-    }
+    let (annotations, tags) = span.event_counts();
     w.field_begin(TType::List, 6)?;
     w.list_begin(TType::Struct, annotations)?;
-    for event in span.events() {
-        if let Event::Time(a) = &event {
-            write_annotation(w, a)?;
-        }
+    for a in span.annotations() {
+        write_annotation(w, &a)?;
     }
     w.field_begin(TType::List, 8)?;
     w.list_begin(TType::Struct, tags)?;
-    for event in span.events() {
-        if let Event::Tag(b) = &event {
-            write_binary_annotation(w, b)?;
-        }
+    for b in span.binary_annotations() {
+        write_binary_annotation(w, &b)?;
     }
     if span.debug() {
         w.bool_field(9, true)?;
@@ -167,17 +156,18 @@ pub(crate) fn compact_span<D: SpanData + ?Sized>(span: &D, sink: &mut dyn Sink) 
 /// assert_eq!(&out.written()[..11], &[0x0a, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1]);
 /// ```
 pub fn encode_binary_span<S: Sink, D: SpanData + ?Sized>(span: &D, mut sink: S) -> Result<(), EncodeError> {
-    binary_span(span, &mut sink)
+    // As `&D`: the instance a Scribe batch of `&D` items uses too, so firmware carries one copy.
+    binary_span(&span, &mut sink)
 }
 
 /// The exact length of [`encode_binary_span`]'s output.
 pub fn binary_span_len<D: SpanData + ?Sized>(span: &D) -> Result<usize, EncodeError> {
-    measure(|counter| binary_span(span, counter))
+    measure(|counter| binary_span(&span, counter))
 }
 
 /// Writes `span` as a TCompactProtocol `Span` (opt-in; only tryfer's own sink reads it).
 pub fn encode_compact_span<S: Sink, D: SpanData + ?Sized>(span: &D, mut sink: S) -> Result<(), EncodeError> {
-    compact_span(span, &mut sink)
+    compact_span(&span, &mut sink)
 }
 
 /// Writes the body of `POST /api/v1/spans`: a TBinaryProtocol `list<Span>` with no message header.
