@@ -35,66 +35,68 @@ impl fmt::Display for IdError {
 
 impl core::error::Error for IdError {}
 
-/// Value of each byte as a lower-hex digit, or `0xff` when it is not one.
-const DIGIT: [u8; 256] = {
-    let mut table = [0xffu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
+/// The value of a lower-hex digit (`0-9`, `a-f`), or a value above `0xf` for any other byte. Arithmetic rather
+/// than a 256-byte table: as fast on a host, and a quarter-kilobyte less flash on a device.
+#[inline(always)]
+const fn digit(c: u8) -> u8 {
+    let decimal = c.wrapping_sub(b'0');
+    let letter = c.wrapping_sub(b'a');
+    if decimal < 10 {
+        decimal
+    } else if letter < 6 {
+        letter + 10
+    } else {
+        0xff
     }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    table
-};
+}
 
 /// Parses exactly 16 lower-hex digits into a `u64` (zero allowed here; callers decide).
 #[inline]
 fn parse_u64_hex(text: &[u8]) -> Result<u64, IdError> {
     let Ok(digits) = <&[u8; 16]>::try_from(text) else {
-        return Err(if text.is_empty() { IdError::Empty } else { IdError::Length });
+        return Err(if text.is_empty() {
+            IdError::Empty
+        } else {
+            IdError::Length
+        });
     };
     let mut value = 0u64;
     let mut bad = 0u8;
     for &c in digits {
-        let digit = DIGIT[usize::from(c)];
+        let digit = digit(c);
         bad |= digit;
         value = (value << 4) | u64::from(digit & 0xf);
     }
-    // Valid digits are at most 0x0f, so any 0xff leaves high bits set.
+    // Valid digits are at most 0x0f, so any invalid one leaves high bits set.
     if bad > 0xf {
         return Err(IdError::NotLowerHex);
     }
     Ok(value)
 }
 
-/// Two lower-hex digits for every byte value.
-const PAIRS: [[u8; 2]; 256] = {
-    let mut table = [[0u8; 2]; 256];
-    let mut i = 0;
-    while i < 256 {
-        table[i] = [HEX[i >> 4], HEX[i & 0xf]];
-        i += 1;
-    }
-    table
-};
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// The two lower-hex digits of a byte: the crate's one hex encoder (ids, and JSON's `\u00XX` escapes).
+/// The four lower-hex digits of `v`, most significant first, as the bytes of a big-endian `u32`: the nibbles are
+/// spread one per byte, then `'0'` or `'a' - 10` added to each, with no table and no branch.
 #[inline]
-pub(crate) fn hex_pair(byte: u8) -> [u8; 2] {
-    PAIRS[usize::from(byte)]
+const fn hex4(v: u16) -> u32 {
+    let mut x = v as u32;
+    x = (x | (x << 8)) & 0x00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f;
+    let letters = ((x + 0x0606_0606) >> 4) & 0x0101_0101;
+    x + 0x3030_3030 + letters * (b'a' - b'0' - 10) as u32
 }
 
+/// The two lower-hex digits of a byte: for JSON's `\u00XX` escapes, from the same encoder as the ids.
 #[inline]
-fn write_u64_hex(value: u64, out: &mut [u8]) {
-    for (pair, byte) in out.chunks_exact_mut(2).zip(value.to_be_bytes()) {
-        pair.copy_from_slice(&hex_pair(byte));
-    }
+pub(crate) fn hex_pair(byte: u8) -> [u8; 2] {
+    let [_, _, high, low] = hex4(byte as u16).to_be_bytes();
+    [high, low]
+}
+
+/// The 16 lower-hex digits of `value`, built in registers (one store for the caller, no table).
+#[inline]
+fn u64_hex(value: u64) -> [u8; 16] {
+    let digits = |shift: u32| u128::from(hex4((value >> shift) as u16));
+    ((digits(48) << 96) | (digits(32) << 64) | (digits(16) << 32) | digits(0)).to_be_bytes()
 }
 
 /// Lower-hex text of an id in a stack buffer: 16 digits, or 32 for a 128-bit trace id.
@@ -113,7 +115,7 @@ impl HexId {
 
     /// The digits as ASCII bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..usize::from(self.len)]
+        self.buf.get(..usize::from(self.len)).unwrap_or_default()
     }
 }
 
@@ -180,7 +182,8 @@ impl SpanId {
     /// The 16 lower-hex digits, in a stack buffer.
     pub fn to_hex(self) -> HexId {
         let mut buf = [0u8; 32];
-        write_u64_hex(self.get(), &mut buf[..16]);
+        let (high, _) = buf.split_at_mut(16);
+        high.copy_from_slice(&u64_hex(self.get()));
         HexId { buf, len: 16 }
     }
 }
@@ -278,7 +281,10 @@ impl TraceId {
     pub fn parse_bytes(text: &[u8]) -> Result<Self, IdError> {
         let (high, low) = match text.len() {
             16 => (0, parse_u64_hex(text)?),
-            32 => (parse_u64_hex(&text[..16])?, parse_u64_hex(&text[16..])?),
+            32 => match text.split_first_chunk::<16>() {
+                Some((high, low)) => (parse_u64_hex(high)?, parse_u64_hex(low)?),
+                None => return Err(IdError::Length),
+            },
             0 => return Err(IdError::Empty),
             _ => return Err(IdError::Length),
         };
@@ -288,12 +294,13 @@ impl TraceId {
     /// Lower-hex digits in a stack buffer: 16 for a 64-bit id, 32 for a 128-bit one.
     pub fn to_hex(self) -> HexId {
         let mut buf = [0u8; 32];
+        let (first, second) = buf.split_at_mut(16);
         if self.is_128() {
-            write_u64_hex(self.high, &mut buf[..16]);
-            write_u64_hex(self.low, &mut buf[16..]);
+            first.copy_from_slice(&u64_hex(self.high));
+            second.copy_from_slice(&u64_hex(self.low));
             HexId { buf, len: 32 }
         } else {
-            write_u64_hex(self.low, &mut buf[..16]);
+            first.copy_from_slice(&u64_hex(self.low));
             HexId { buf, len: 16 }
         }
     }

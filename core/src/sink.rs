@@ -261,3 +261,51 @@ where
     encode(&mut counter)?;
     Ok(counter.len())
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn staged_bytes_arrive_whole_and_in_order_for_any_write_sizes() {
+        let data: std::vec::Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for sizes in [&[1usize][..], &[63, 1, 64], &[65, 3], &[200, 1, 2], &[7, 64, 128, 5]] {
+            let mut out = heapless::Vec::<u8, 1024>::new();
+            let mut staged = Staged::new(&mut out);
+            let mut rest = &data[..];
+            for &size in sizes.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (now, later) = rest.split_at(size.min(rest.len()));
+                if let [byte] = now {
+                    staged.try_push(*byte).unwrap();
+                } else {
+                    staged.try_extend(now).unwrap();
+                }
+                rest = later;
+            }
+            staged.finish().unwrap();
+            assert_eq!(out, data[..], "sizes {sizes:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_destination_behind_the_stage_is_reported() {
+        let mut buf = [0u8; 100];
+        let mut out = Slice::new(&mut buf);
+        let mut staged = Staged::new(&mut out);
+        // 60 bytes are staged; the next 60 spill them (they fit) and are staged; the last 60 spill those, which
+        // no longer fit.
+        staged.try_extend(&[1; 60]).unwrap();
+        staged.try_extend(&[2; 60]).unwrap();
+        assert_eq!(staged.try_extend(&[3; 60]), Err(EncodeError::BufferFull));
+        assert_eq!(out.written(), [1u8; 60]);
+
+        // Nothing fits: the stage holds a few bytes, which the end reports.
+        let mut out = Slice::new(&mut []);
+        let mut staged = Staged::new(&mut out);
+        staged.try_push(1).unwrap();
+        assert_eq!(staged.finish(), Err(EncodeError::BufferFull));
+    }
+}

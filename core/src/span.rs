@@ -202,6 +202,7 @@ pub struct Span<const N: usize = 8, const T: usize = 256> {
     events: heapless::Vec<Stored, N>,
     text: heapless::Vec<u8, T>,
     dropped: u16,
+    /// `dropped` as five decimal digits, leading zeros included.
     dropped_digits: [u8; 5],
     shared: bool,
 }
@@ -222,7 +223,7 @@ impl<const N: usize, const T: usize> Span<N, T> {
             events: heapless::Vec::new(),
             text: heapless::Vec::new(),
             dropped: 0,
-            dropped_digits: [0; 5],
+            dropped_digits: *b"00000",
             shared: false,
         };
         match span.store(name.as_bytes()) {
@@ -330,11 +331,19 @@ impl<const N: usize, const T: usize> Span<N, T> {
     }
 
     fn count_drop(&mut self) {
-        self.dropped = self.dropped.saturating_add(1);
-        let mut digits = itoa::Buffer::new();
-        let text = digits.format(self.dropped).as_bytes();
-        self.dropped_digits = [0; 5];
-        self.dropped_digits[..text.len()].copy_from_slice(text);
+        if self.dropped == u16::MAX {
+            return;
+        }
+        self.dropped += 1;
+        // The same count as decimal text for the truncation tag, kept by adding one with carry (no division).
+        for digit in self.dropped_digits.iter_mut().rev() {
+            if *digit == b'9' {
+                *digit = b'0';
+            } else {
+                *digit += 1;
+                break;
+            }
+        }
     }
 
     fn store_event(&mut self, event: &Event<'_>) -> Option<Stored> {
@@ -365,7 +374,7 @@ impl<const N: usize, const T: usize> Span<N, T> {
         let Some(host) = host else { return Some(None) };
         let previous = self.events.iter().rev().find_map(|e| e.host).map(|h| h.service_name);
         let service_name = match previous {
-            Some(text) if self.text_str(text) == host.service_name => text,
+            Some(text) if self.text_bytes(text) == host.service_name.as_bytes() => text,
             _ => self.store_str(host.service_name)?,
         };
         Some(Some(StoredEndpoint {
@@ -459,8 +468,9 @@ impl<const N: usize, const T: usize> Span<N, T> {
         if self.dropped == 0 {
             return None;
         }
-        let len = self.dropped_digits.iter().position(|&b| b == 0).unwrap_or(5);
-        let count = core::str::from_utf8(&self.dropped_digits[..len]).unwrap_or("");
+        let first = self.dropped_digits.iter().position(|&b| b != b'0').unwrap_or(0);
+        let digits = self.dropped_digits.get(first..).unwrap_or_default();
+        let count = core::str::from_utf8(digits).unwrap_or("");
         Some(BinaryAnnotation {
             key: annotation::TRUNCATED,
             value: Value::String(count),
@@ -570,6 +580,27 @@ mod test {
                 host: None
             })
         );
+    }
+
+    #[test]
+    fn drop_count_text_carries_and_saturates() {
+        let mut span: Span<0, 0> = Span::new(ctx(), "");
+        let tag = |span: &Span<0, 0>| match span.events().last() {
+            Some(Event::Tag(BinaryAnnotation {
+                value: Value::String(count),
+                ..
+            })) => count.to_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(span.events().count(), 0);
+        for n in 1..=70_000u32 {
+            assert!(span.annotate("cs", 1, None).is_err());
+            if [1, 9, 10, 99, 100, 1_000, 9_999, 10_000, 65_535, 70_000].contains(&n) {
+                let expected = n.min(u32::from(u16::MAX));
+                assert_eq!(tag(&span), expected.to_string(), "after {n} drops");
+                assert_eq!(u32::from(span.dropped()), expected);
+            }
+        }
     }
 
     #[test]

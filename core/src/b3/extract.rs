@@ -75,9 +75,18 @@ pub fn extract<'h, H: HeaderSource<'h> + ?Sized>(headers: &H) -> Result<Extracte
 /// Parses one `b3` header value: `{trace}-{span}[-{sampling}[-{parent}]]`, `{trace}-{span}-{parent}`, or a
 /// lone `0`, `1` or `d`. Never gives [`Extracted::Empty`].
 ///
-/// One pass splits the value on `-`, and the first fault is reported, structure (length, field count, empty
-/// fields) before content.
+/// A well-formed value is read by position (its fields have fixed lengths); anything else is split on `-` and
+/// the first fault reported, structure (length, field count, empty fields) before content.
 pub fn extract_single(value: &[u8]) -> Result<Extracted, B3Error> {
+    if let Some(Ok(context)) = fields_by_position(value).map(single_context) {
+        // Every field parsed, so none holds a `-`: splitting on `-` gives the same fields.
+        return Ok(Extracted::Context(context));
+    }
+    single_by_fields(value)
+}
+
+/// The general path of [`extract_single`]: split on `-`, structure checked before content.
+pub(super) fn single_by_fields(value: &[u8]) -> Result<Extracted, B3Error> {
     if value.len() > B3_MAX_LEN {
         return Err(B3Error::SingleTooLong);
     }
@@ -101,10 +110,51 @@ pub fn extract_single(value: &[u8]) -> Result<Extracted, B3Error> {
     {
         return Err(B3Error::SingleEmptyField);
     }
+    single_context(SingleFields {
+        trace,
+        span,
+        third,
+        fourth,
+    })
+    .map(Extracted::Context)
+}
 
-    let trace_id = TraceId::parse_bytes(trace).map_err(B3Error::SingleTraceId)?;
-    let span_id = SpanId::parse_bytes(span).map_err(B3Error::SingleSpanId)?;
-    let (sampling, debug, parent) = match (third, fourth) {
+/// The fields of a `b3` value with a trace id and a span id.
+#[derive(Clone, Copy)]
+struct SingleFields<'v> {
+    trace: &'v [u8],
+    span: &'v [u8],
+    /// The sampling state, or (with no fourth field) a deferred child's parent id.
+    third: Option<&'v [u8]>,
+    fourth: Option<&'v [u8]>,
+}
+
+/// The fields where a well-formed value has them: `-` after a 16- or 32-digit trace id, after the 16-digit span
+/// id, and around a one-character sampling state. `None` when the dashes are elsewhere.
+fn fields_by_position(value: &[u8]) -> Option<SingleFields<'_>> {
+    let trace_len = if value.get(16) == Some(&b'-') { 16 } else { 32 };
+    let (trace, rest) = value.split_at_checked(trace_len)?;
+    let (span, rest) = rest.strip_prefix(b"-")?.split_at_checked(16)?;
+    let (third, fourth) = match rest {
+        [] => (None, None),
+        [b'-', state @ ..] if state.len() == 1 => (Some(state), None),
+        [b'-', state, b'-', parent @ ..] => (Some(core::slice::from_ref(state)), Some(parent)),
+        [b'-', parent @ ..] => (Some(parent), None),
+        _ => return None,
+    };
+    Some(SingleFields {
+        trace,
+        span,
+        third,
+        fourth,
+    })
+}
+
+/// The context a `b3` value's fields give, checking their content.
+fn single_context(fields: SingleFields<'_>) -> Result<SpanContext, B3Error> {
+    let trace_id = TraceId::parse_bytes(fields.trace).map_err(B3Error::SingleTraceId)?;
+    let span_id = SpanId::parse_bytes(fields.span).map_err(B3Error::SingleSpanId)?;
+    let (sampling, debug, parent) = match (fields.third, fields.fourth) {
         (None, _) => (Sampling::Defer, false, None),
         (Some([state]), parent) => {
             let (sampling, debug) = single_sampling(*state)?;
@@ -114,14 +164,13 @@ pub fn extract_single(value: &[u8]) -> Result<Extracted, B3Error> {
         (Some(parent), None) => (Sampling::Defer, false, Some(parent)),
         (Some(_), Some(_)) => return Err(B3Error::SingleSampling),
     };
-    let parent_id = parent_id(parent).map_err(B3Error::SingleParentId)?;
-    Ok(Extracted::Context(SpanContext {
+    Ok(SpanContext {
         trace_id,
         span_id,
-        parent_id,
+        parent_id: parent_id(parent).map_err(B3Error::SingleParentId)?,
         sampling,
         debug,
-    }))
+    })
 }
 
 /// Reads the `X-B3-*` headers only (ignores `b3`): Brave's fallback is `extract(h).or_else(|_| extract_multi(h))`.

@@ -131,3 +131,16 @@ fn inject_never_sends_sampled_with_debug_nor_parent_without_state() {
     });
     assert_eq!(out, [(B3, "d".to_owned())]);
 }
+
+proptest::proptest! {
+    #[test]
+    fn reading_by_position_agrees_with_splitting(
+        value in "([0-9a-f]{16}|[0-9a-f]{32}|[0-9a-f-]{15,33})(-[0-9a-f]{16}|-[0-9a-f-]{15,17})?\
+                  (-[01d]|-[01dx-]{1,2})?(-[0-9a-f]{16}|-0{16}|-[0-9a-f-]{15,17})?-?",
+    ) {
+        proptest::prop_assert_eq!(
+            extract::extract_single(value.as_bytes()),
+            extract::single_by_fields(value.as_bytes())
+        );
+    }
+}

@@ -145,6 +145,9 @@ where
 /// base64 straight into `sink`. Fails with [`EncodeError::TooLong`] when a length exceeds Thrift's `i32`, and
 /// [`EncodeError::BufferFull`] when `sink` runs out of room, leaving a partial frame that must not be sent.
 ///
+/// Flash: with constant options (`&LogOptions::new()`, or any `const`) the encoding is known where this inlines,
+/// so a binary-only firmware links no TCompactProtocol code; options chosen at run time link both encoders.
+///
 /// ```
 /// use tryfer_core::{Span, SpanContext, SpanId, TraceId, Sampling, scribe, sink::Slice};
 /// let ctx = SpanContext::root_of(TraceId::from_u64(1).unwrap(), SpanId::new(2).unwrap(), Sampling::Accept);

@@ -3,6 +3,12 @@
 //! Rules from Zipkin (see WIRE.md): fields in id order; both annotation lists always written, even empty
 //! (Finagle compatibility); ids as `i64` bit patterns; `trace_id_high` only for 128-bit traces; `ipv4`/`port`
 //! as signed bit patterns.
+//!
+//! Size and speed: the public functions are generic over the [`Sink`], but they all hand it to one compiled copy
+//! of the schema per protocol (writing through a small stack stage in front of a `dyn Sink`), so a firmware that
+//! encodes into a slice, measures with a `Counter` and streams base64 carries the schema once, and a field costs
+//! a copy into the stage rather than a dynamic call. The list lengths come from [`SpanData::event_counts`], and
+//! each list from [`SpanData::annotations`] / [`SpanData::binary_annotations`], so every event is built once.
 
 use super::binary::BinaryWriter;
 use super::compact::CompactWriter;

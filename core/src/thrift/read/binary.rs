@@ -243,7 +243,10 @@ mod test {
         assert_eq!(BinaryReader::new(&old).message_begin(), Err(DecodeError::BadVersion));
         let mut r = BinaryReader::new(&old);
         let header = r.message_begin_lenient().unwrap();
-        assert_eq!((header.name, header.kind, header.seqid, r.remaining()), ("Log", 2, 7, 0));
+        assert_eq!(
+            (header.name, header.kind, header.seqid, r.remaining()),
+            ("Log", 2, 7, 0)
+        );
 
         // Strict headers read the same either way; a negative word that is not version 1 is refused by both.
         let strict = [0x80, 0x01, 0x00, 0x04, 0, 0, 0, 1, b'x', 0xff, 0xff, 0xff, 0xff];
