@@ -3,6 +3,7 @@
 //! `cargo run -p tryfer-core --example scribe_send -- 127.0.0.1:9410` prints one JSON line per span sent
 //! (`{"trace_id", "span_id", "parent_id", "name"}`) and the collector's answer; CI compares those lines with
 //! what an independent Thrift stack decoded.
+#![forbid(unsafe_code)]
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, TcpStream};

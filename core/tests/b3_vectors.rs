@@ -4,6 +4,7 @@
 //! Cases where we knowingly differ from the vector (and cases the file marks `lenient` or `divergent`) are listed
 //! in [`KNOWN`] with our documented behaviour and why; the test fails if a listed case stops diverging, if a
 //! marked case is not listed, or if any other case diverges.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,7 @@
 //! Properties of the Thrift span decoders: every encoded span decodes to itself, in both protocols, alone
 //! and in `list<Span>` bodies; no input of any kind makes a decoder or reader panic; damaged encodings fail
 //! with the error that names the damage.
+#![forbid(unsafe_code)]
 
 mod common;
 

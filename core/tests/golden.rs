@@ -1,4 +1,5 @@
 //! The original tryfer's bytes, reproduced exactly (tests/data/tryfer-golden.json).
+#![forbid(unsafe_code)]
 
 use std::net::Ipv4Addr;
 

@@ -1,5 +1,6 @@
 //! JSON encoders: the original tryfer's debug JSON against its golden output and README, Zipkin v2 JSON against
 //! Zipkin's OpenAPI schema and its V1SpanConverter rules, and both against arbitrary spans.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};

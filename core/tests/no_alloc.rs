@@ -1,4 +1,5 @@
 //! The core never allocates: every operation runs under a counting global allocator and must count zero.
+#![forbid(unsafe_code)]
 
 use std::net::Ipv4Addr;
 

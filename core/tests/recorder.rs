@@ -1,4 +1,5 @@
 //! The recorder and the samplers, driven through the public API.
+#![forbid(unsafe_code)]
 
 use std::net::Ipv4Addr;
 

@@ -1,5 +1,6 @@
 //! Scribe: the golden frame and reply, round trips through our reader, and Apache Thrift as an independent
 //! reader and writer of the same messages.
+#![forbid(unsafe_code)]
 
 use std::net::Ipv4Addr;
 

@@ -7,6 +7,7 @@
 //! - our encoder's bytes, read by Apache, give exactly the expected wire span, fields in id order;
 //! - Apache's bytes for the expected wire span equal our encoder's bytes;
 //! - Apache's bytes (fields in any order, unknown fields mixed in) decode with our decoders to the span.
+#![forbid(unsafe_code)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The examples as scripts use them: `tracing-server` and `tracing-client` with `--json-lines`, and `demo
 //! --scribe` against an in-process Scribe sink. Every wait is bounded; the children are stopped at the end.
+#![forbid(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

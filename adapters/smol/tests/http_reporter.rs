@@ -1,5 +1,6 @@
 //! The Zipkin HTTP reporter against a scripted fake collector (async-h1) that checks the headers and decodes
 //! every body: counts are exact on both sides (spans accepted == the reporter's `sent`), nothing unaccounted.
+#![forbid(unsafe_code)]
 #![cfg(feature = "surf")]
 
 mod common;

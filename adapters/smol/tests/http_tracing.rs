@@ -1,4 +1,5 @@
 //! HTTP tracing end to end on loopback: surf client middleware → async-h1 server with the traced service.
+#![forbid(unsafe_code)]
 #![cfg(feature = "surf")]
 
 use std::future::Future;

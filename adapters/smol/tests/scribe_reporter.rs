@@ -1,5 +1,6 @@
 //! The Scribe reporter against a scripted fake collector: every test checks exact counts on both sides (spans
 //! the collector acknowledged == the reporter's `sent`) and that no span is unaccounted for.
+#![forbid(unsafe_code)]
 
 mod common;
 

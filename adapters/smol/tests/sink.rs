@@ -1,5 +1,6 @@
 //! The Scribe sink in-process on 127.0.0.1:0 (frames written by the core), its tree renderer, its command line,
 //! its forwarder, and the real `tryfer-sink` binary.
+#![forbid(unsafe_code)]
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};
@@ -409,6 +410,69 @@ fn garbage_frames_get_exceptions_and_the_connection_goes_on() {
         stream.write_all(&log_call(&good, 6, &LogOptions::new())).await.unwrap();
         assert_eq!(replies(&mut stream, 1).await, [Answer::Ok(6)]);
         assert_eq!(sink.stats.snapshot().bad_frames, 3);
+    });
+}
+
+/// The sink's log lines with their levels, captured for the whole test binary (one logger per process).
+struct SinkLog(std::sync::Mutex<Vec<(log::Level, String)>>);
+
+impl log::Log for SinkLog {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let line = record.args().to_string();
+        self.0.lock().unwrap().push((record.level(), line));
+    }
+    fn flush(&self) {}
+}
+
+fn sink_log() -> &'static SinkLog {
+    static LOG: std::sync::OnceLock<&'static SinkLog> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log: &'static SinkLog = Box::leak(Box::new(SinkLog(std::sync::Mutex::new(Vec::new()))));
+        let _ = log::set_logger(log);
+        log::set_max_level(log::LevelFilter::Debug);
+        log
+    })
+}
+
+#[test]
+fn a_bad_frame_is_logged_once_per_connection_at_warning_level() {
+    let log = sink_log();
+    run(async {
+        let sink = start(SinkOptions::default()).await;
+        let mut frame = 11u32.to_be_bytes().to_vec();
+        frame.extend_from_slice(b"hello, sink");
+        let mut first = TcpStream::connect(sink.addr).await.unwrap();
+        for _ in 0..3 {
+            first.write_all(&frame).await.unwrap();
+        }
+        assert_eq!(replies(&mut first, 3).await.len(), 3);
+        let mut second = TcpStream::connect(sink.addr).await.unwrap();
+        second.write_all(&frame).await.unwrap();
+        assert_eq!(replies(&mut second, 1).await.len(), 1);
+        // The sink logs a problem before it answers, so the lines are there once the replies are.
+        let problems = |stream: &TcpStream, level: log::Level| {
+            let peer = stream.local_addr().unwrap().to_string();
+            let lines = log.0.lock().unwrap();
+            lines
+                .iter()
+                .filter(|(l, line)| *l == level && line.contains(&peer) && line.contains("bad frame"))
+                .count()
+        };
+        assert_eq!(
+            problems(&first, log::Level::Warn),
+            1,
+            "one warning for the first connection"
+        );
+        assert_eq!(problems(&first, log::Level::Debug), 2, "the rest at debug level");
+        assert_eq!(problems(&second, log::Level::Warn), 1, "a new connection warns again");
+        assert_eq!(problems(&second, log::Level::Debug), 0);
+        // Neither connection was closed over it.
+        let good = [client_span(TraceId::from_u64(1).unwrap(), 1, None)];
+        first.write_all(&log_call(&good, 9, &LogOptions::new())).await.unwrap();
+        assert_eq!(replies(&mut first, 1).await, [Answer::Ok(9)]);
     });
 }
 

@@ -6,6 +6,7 @@
 //! original README with `--pretty`); the spans also go to a Scribe collector (Zipkin's, or `tryfer-sink`)
 //! and/or a Zipkin HTTP collector. It finishes by itself in a few seconds: 0 when every call
 //! answered, 1 otherwise.
+#![forbid(unsafe_code)]
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,7 @@
 //!
 //! `tracing-client URL [--b3 multi|single] [--json-lines] [--scribe HOST:PORT]`. Exits 0 on any HTTP
 //! response, 1 when the request failed, 2 on a bad command line.
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 use std::time::Duration;

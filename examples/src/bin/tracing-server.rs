@@ -3,6 +3,7 @@
 //!
 //! `tracing-server --port N --service NAME [--json-lines] [--scribe HOST:PORT]`; stops on Ctrl-C or SIGTERM,
 //! after sending what the Scribe reporter holds (5 s at most).
+#![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
