@@ -41,6 +41,10 @@ where
                 continue;
             }
         };
+        // Responses are small: without this, each keep-alive response waits for the client's delayed ACK.
+        if let Err(e) = stream.get_ref().set_nodelay(true) {
+            log::debug!("TCP_NODELAY on a connection from {peer}: {e}");
+        }
         let service = service.clone();
         smol::spawn(async move {
             let io = async_dup::Arc::new(stream);
