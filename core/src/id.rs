@@ -264,11 +264,12 @@ impl TraceId {
         }
     }
 
-    /// A fresh random 128-bit trace id from the caller's RNG.
+    /// A fresh random 128-bit trace id from the caller's RNG; neither half is zero.
     pub fn generate128<R: RngCore + ?Sized>(rng: &mut R) -> Self {
         TraceId {
             high: SpanId::generate(rng).get(),
-            low: rng.next_u64(),
+            // Never zero: Zipkin v1 carries the low half as `trace_id`, and refuses 0.
+            low: SpanId::generate(rng).get(),
         }
     }
 

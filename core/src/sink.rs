@@ -15,6 +15,9 @@ pub enum EncodeError {
     BufferFull,
     /// A string, list or frame is longer than its wire format can express (an `i32` length).
     TooLong,
+    /// A length measured beforehand and handed in (e.g. to `scribe::write_log_call_sized`) differs from what
+    /// was encoded; the output is incomplete.
+    LengthMismatch,
 }
 
 impl fmt::Display for EncodeError {
@@ -22,6 +25,7 @@ impl fmt::Display for EncodeError {
         f.write_str(match self {
             EncodeError::BufferFull => "destination buffer is full",
             EncodeError::TooLong => "value is longer than the wire format allows",
+            EncodeError::LengthMismatch => "a length given in advance differs from the encoded length",
         })
     }
 }

@@ -143,6 +143,9 @@ const KNOWN: [&str; 17] = [
     "",
 ];
 
+/// How many bytes of a `BYTES` value that is not UTF-8 a [`Span`] keeps in the annotation slot itself.
+const INLINE_BYTES: usize = 14;
+
 /// A string of a [`Span`]: a well-known constant or a range of its text store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Text {
@@ -154,7 +157,13 @@ enum Text {
 enum StoredValue {
     Time(u64),
     Bool(bool),
+    /// A `BYTES` value that is valid UTF-8, kept in the text store.
     Bytes(Text),
+    /// A short `BYTES` value that is not UTF-8, kept in the slot (the text store holds only UTF-8).
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_BYTES],
+    },
     I16(i16),
     I32(i32),
     I64(i64),
@@ -180,8 +189,11 @@ struct Stored {
 /// A span that owns its data in fixed capacity: up to `N` annotations and `T` bytes of text.
 ///
 /// Well-known strings (`cs`, `cr`, `sr`, `ss`, `http.uri`, ...) take no text space, and a host's service name
-/// is stored once for consecutive annotations. Adding past capacity returns [`SpanFull`] and counts the drop;
-/// encoders then add a `tryfer.truncated` tag holding the count, so a short span is never silently short.
+/// is stored once for consecutive annotations. Text is kept as UTF-8 (checked once, when recorded), so reading
+/// a span back costs no validation; a `BYTES` value that is not UTF-8 is kept in its annotation slot, up to
+/// 14 bytes (a longer one is refused with [`SpanFull::Text`]). Adding past capacity returns [`SpanFull`] and
+/// counts the drop; encoders then add a `tryfer.truncated` tag holding the count, so a short span is never
+/// silently short.
 /// `T` must be at most 65535.
 ///
 /// ```
@@ -200,7 +212,7 @@ pub struct Span<const N: usize = 8, const T: usize = 256> {
     timestamp: Option<u64>,
     duration: Option<u64>,
     events: heapless::Vec<Stored, N>,
-    text: heapless::Vec<u8, T>,
+    text: heapless::String<T>,
     dropped: u16,
     /// `dropped` as five decimal digits, leading zeros included.
     dropped_digits: [u8; 5],
@@ -221,19 +233,19 @@ impl<const N: usize, const T: usize> Span<N, T> {
             timestamp: None,
             duration: None,
             events: heapless::Vec::new(),
-            text: heapless::Vec::new(),
+            text: heapless::String::new(),
             dropped: 0,
             dropped_digits: *b"00000",
             shared: false,
         };
-        match span.store(name.as_bytes()) {
+        match span.store(name) {
             Some(text) => span.name = text,
             None => {
                 let mut cut = T.min(name.len());
                 while !name.is_char_boundary(cut) {
                     cut -= 1;
                 }
-                if let Some(text) = span.store(&name.as_bytes()[..cut]) {
+                if let Some(text) = name.get(..cut).and_then(|cut| span.store(cut)) {
                     span.name = text;
                 }
                 span.count_drop();
@@ -357,7 +369,17 @@ impl<const N: usize, const T: usize> Span<N, T> {
                 key: self.store_str(b.key)?,
                 value: match b.value {
                     Value::Bool(v) => StoredValue::Bool(v),
-                    Value::Bytes(v) => StoredValue::Bytes(self.store(v)?),
+                    Value::Bytes(v) => match core::str::from_utf8(v) {
+                        Ok(text) => StoredValue::Bytes(self.store(text)?),
+                        Err(_) => {
+                            let mut bytes = [0u8; INLINE_BYTES];
+                            bytes.get_mut(..v.len())?.copy_from_slice(v);
+                            StoredValue::Inline {
+                                len: v.len() as u8,
+                                bytes,
+                            }
+                        }
+                    },
                     Value::I16(v) => StoredValue::I16(v),
                     Value::I32(v) => StoredValue::I32(v),
                     Value::I64(v) => StoredValue::I64(v),
@@ -374,7 +396,7 @@ impl<const N: usize, const T: usize> Span<N, T> {
         let Some(host) = host else { return Some(None) };
         let previous = self.events.iter().rev().find_map(|e| e.host).map(|h| h.service_name);
         let service_name = match previous {
-            Some(text) if self.text_bytes(text) == host.service_name.as_bytes() => text,
+            Some(text) if self.text_str(text) == host.service_name => text,
             _ => self.store_str(host.service_name)?,
         };
         Some(Some(StoredEndpoint {
@@ -388,34 +410,28 @@ impl<const N: usize, const T: usize> Span<N, T> {
     fn store_str(&mut self, s: &str) -> Option<Text> {
         match KNOWN.iter().position(|k| *k == s) {
             Some(i) => Some(Text::Known(i as u8)),
-            None => self.store(s.as_bytes()),
+            None => self.store(s),
         }
     }
 
-    fn store(&mut self, bytes: &[u8]) -> Option<Text> {
+    fn store(&mut self, s: &str) -> Option<Text> {
         let start = self.text.len();
-        self.text.extend_from_slice(bytes).ok()?;
+        self.text.push_str(s).ok()?;
         Some(Text::Stored {
             start: start as u16,
-            len: bytes.len() as u16,
+            len: s.len() as u16,
         })
     }
 
-    fn text_bytes(&self, text: Text) -> &[u8] {
-        match text {
-            Text::Known(i) => KNOWN.get(usize::from(i)).map_or(&[][..], |s| s.as_bytes()),
-            Text::Stored { start, len } => {
-                let start = usize::from(start);
-                self.text.get(start..start + usize::from(len)).unwrap_or(&[])
-            }
-        }
-    }
-
+    #[inline]
     fn text_str(&self, text: Text) -> &str {
         match text {
             Text::Known(i) => KNOWN.get(usize::from(i)).copied().unwrap_or(""),
-            // Only whole `&str`s are stored as string text, so this is valid UTF-8.
-            Text::Stored { .. } => core::str::from_utf8(self.text_bytes(text)).unwrap_or(""),
+            // Whole `&str`s are stored, so both ends are character boundaries: `get` checks only that, in O(1).
+            Text::Stored { start, len } => {
+                let start = usize::from(start);
+                self.text.get(start..start + usize::from(len)).unwrap_or("")
+            }
         }
     }
 
@@ -445,11 +461,12 @@ impl<const N: usize, const T: usize> Span<N, T> {
     }
 
     /// A stored event as a binary annotation; `None` for a timestamp annotation.
-    fn binary_annotation(&self, stored: &Stored) -> Option<BinaryAnnotation<'_>> {
+    fn binary_annotation<'s>(&'s self, stored: &'s Stored) -> Option<BinaryAnnotation<'s>> {
         let value = match stored.value {
             StoredValue::Time(_) => return None,
             StoredValue::Bool(v) => Value::Bool(v),
-            StoredValue::Bytes(t) => Value::Bytes(self.text_bytes(t)),
+            StoredValue::Bytes(t) => Value::Bytes(self.text_str(t).as_bytes()),
+            StoredValue::Inline { len, ref bytes } => Value::Bytes(bytes.get(..usize::from(len)).unwrap_or_default()),
             StoredValue::I16(v) => Value::I16(v),
             StoredValue::I32(v) => Value::I32(v),
             StoredValue::I64(v) => Value::I64(v),
@@ -601,6 +618,28 @@ mod test {
                 assert_eq!(u32::from(span.dropped()), expected);
             }
         }
+    }
+
+    #[test]
+    fn bytes_values_read_back_whole() {
+        let mut span: Span<4, 9> = Span::new(ctx(), "");
+        let raw = [0xffu8; INLINE_BYTES];
+        span.tag("utf8", Value::Bytes(b"ok"), None).unwrap();
+        span.tag("raw", Value::Bytes(&raw), None).unwrap();
+        // Not UTF-8 and longer than a slot holds: refused, counted.
+        assert_eq!(
+            span.tag("big", Value::Bytes(&[0xff; INLINE_BYTES + 1]), None),
+            Err(SpanFull::Text)
+        );
+        let values: std::vec::Vec<_> = span.binary_annotations().map(|b| b.value).collect();
+        assert_eq!(values[..2], [Value::Bytes(b"ok"), Value::Bytes(&raw)]);
+        // "utf8" + "ok" + "raw": the raw value takes no text space.
+        assert_eq!(span.text.len(), 4 + 2 + 3);
+    }
+
+    #[test]
+    fn a_slot_holding_short_bytes_is_no_bigger_than_one_holding_a_number() {
+        assert_eq!(core::mem::size_of::<StoredValue>(), 2 * core::mem::size_of::<u64>());
     }
 
     #[test]

@@ -131,9 +131,23 @@ impl SpanQueue {
     }
 }
 
+/// How many times [`SpanReceiver::recv`] looks into an empty queue before it parks.
+const RECV_SPINS: usize = 32;
+
 impl SpanReceiver {
     /// Waits for the next span; `None` once every producer is gone (or the queue closed) and it is empty.
     pub async fn recv(&self) -> Option<Queued> {
+        // Busy producers refill the queue within microseconds: look again a few times (yielding to other tasks)
+        // before parking, so that a producer seldom pays for waking this task (a futex call and a switch).
+        for _ in 0..RECV_SPINS {
+            if let Some(queued) = self.try_recv() {
+                return Some(queued);
+            }
+            if self.rx.is_closed() {
+                break;
+            }
+            futures_lite::future::yield_now().await;
+        }
         let queued = self.rx.recv().await.ok()?;
         self.bytes.fetch_sub(queued.bytes, Ordering::Relaxed);
         Some(queued)

@@ -156,6 +156,12 @@ impl Tracer {
     /// new root trace when nothing or only a sampling decision arrived, or when the headers were malformed.
     pub fn join(&self, extracted: Result<Extracted, B3Error>) -> SpanContext {
         match extracted {
+            // Valid B3, but Zipkin v1 (Scribe, Thrift) carries the low half as `trace_id` and refuses 0: one such
+            // span would make the collector reject a whole batch, so the request starts a new trace instead.
+            Ok(Extracted::Context(ctx)) if ctx.trace_id.low() == 0 => {
+                log::warn!("B3 trace id with a zero low half cannot be reported to Zipkin v1; starting a new trace");
+                self.new_trace()
+            }
             Ok(Extracted::Context(mut ctx)) => {
                 self.decide(&mut ctx);
                 ctx

@@ -614,3 +614,18 @@ fn end_to_end_through_scribe_to_the_sink() {
 fn tree_service(span: &tryfer_smol::sink::ReceivedSpan) -> &str {
     tryfer_smol::sink::tree::service(span)
 }
+
+#[test]
+fn a_trace_id_zipkin_v1_cannot_carry_starts_a_new_trace() {
+    use tryfer_smol::core::b3;
+    let tracer = tryfer_smol::Tracer::builder("svc").build(std::sync::Arc::new(tryfer_smol::report::Discard));
+    let headers = [
+        ("X-B3-TraceId", "00000000000000010000000000000000"),
+        ("X-B3-SpanId", "0000000000000003"),
+    ];
+    let extracted = b3::extract(&headers);
+    assert!(matches!(extracted, Ok(b3::Extracted::Context(_))), "valid B3");
+    let joined = tracer.join(extracted);
+    assert_ne!(joined.trace_id.low(), 0);
+    assert_ne!(joined.span_id.get(), 3);
+}

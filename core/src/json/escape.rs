@@ -41,6 +41,10 @@ fn escape(byte: u8, buf: &mut [u8; 6]) -> Option<&[u8]> {
 /// Writes the escaped body of a string (no quotes), copying unescaped runs in one call each.
 fn write_escaped<S: Sink + ?Sized>(sink: &mut S, text: &str) -> Result<(), EncodeError> {
     let bytes = text.as_bytes();
+    // Most text needs no escape at all: one scan, one write.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        return sink.try_extend(bytes);
+    }
     let mut run_start = 0;
     let mut buf = [0u8; 6];
     for (i, &byte) in bytes.iter().enumerate() {
@@ -63,6 +67,10 @@ pub(crate) fn write_str<S: Sink + ?Sized>(sink: &mut S, text: &str) -> Result<()
 /// Writes `text` lower-cased (Unicode simple lower-casing, as Java's `toLowerCase(Locale.ROOT)` does outside its
 /// few context-dependent cases) as a quoted JSON string.
 pub(crate) fn write_str_lowercase<S: Sink + ?Sized>(sink: &mut S, text: &str) -> Result<(), EncodeError> {
+    if !text.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        // Already lower case (the usual service name): nothing to map.
+        return write_str(sink, text);
+    }
     sink.try_push(b'"')?;
     let mut utf8 = [0u8; 4];
     for c in text.chars().flat_map(char::to_lowercase) {
@@ -73,10 +81,15 @@ pub(crate) fn write_str_lowercase<S: Sink + ?Sized>(sink: &mut S, text: &str) ->
 
 /// True when `a` and `b` are equal once lower-cased as [`write_str_lowercase`] writes them.
 pub(crate) fn eq_lowercase(a: &str, b: &str) -> bool {
-    a == b
-        || a.chars()
-            .flat_map(char::to_lowercase)
-            .eq(b.chars().flat_map(char::to_lowercase))
+    if a == b {
+        return true;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// Writes bytes as a quoted JSON string of the characters U+0000..U+00FF, one per byte (Latin-1).

@@ -778,6 +778,21 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
 
     /// Writes `"annotations"` sorted by (timestamp, value) without duplicates, as Zipkin's `Span` keeps them.
     fn write_annotations<S: Sink + ?Sized>(&self, sink: &mut S, side: &Side<'a>) -> Result<(), EncodeError> {
+        // Up to `SORTED` annotations are read once and sorted on the stack; more are picked by repeated scans.
+        let mut sorted = heapless::Vec::<(u64, &str), SORTED>::new();
+        if self.side_annotations(side).all(|a| sorted.push(a).is_ok()) {
+            sorted.sort_unstable();
+            let mut last: Option<(u64, &str)> = None;
+            for next in sorted {
+                if last == Some(next) {
+                    continue;
+                }
+                sink.try_extend(if last.is_none() { b",\"annotations\":[" } else { b"," })?;
+                write_annotation(sink, next)?;
+                last = Some(next);
+            }
+            return if last.is_some() { sink.try_push(b']') } else { Ok(()) };
+        }
         let mut last: Option<(u64, &str)> = None;
         while let Some(next) = self
             .side_annotations(side)
@@ -785,11 +800,7 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
             .min()
         {
             sink.try_extend(if last.is_none() { b",\"annotations\":[" } else { b"," })?;
-            sink.try_extend(b"{\"timestamp\":")?;
-            write_u64(sink, micros(next.0))?;
-            sink.try_extend(b",\"value\":")?;
-            write_str(sink, next.1)?;
-            sink.try_push(b'}')?;
+            write_annotation(sink, next)?;
             last = Some(next);
         }
         if last.is_some() {
@@ -800,6 +811,25 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
 
     /// Writes `"tags"` sorted by key; of a key recorded more than once, the last value.
     fn write_tags<S: Sink + ?Sized>(&self, sink: &mut S, side: &Side<'a>) -> Result<(), EncodeError> {
+        // Up to `SORTED` tags are read once and sorted on the stack (stably: of equal keys the last recorded
+        // ends last); more are picked by repeated scans.
+        let mut sorted = heapless::Vec::<(&str, Value<'a>), SORTED>::new();
+        if self.side_tags(side).all(|b| sorted.push((b.key, b.value)).is_ok()) {
+            insertion_sort_by_key(&mut sorted);
+            let mut written = false;
+            let mut tags = sorted.iter().peekable();
+            while let Some((key, value)) = tags.next() {
+                if tags.peek().is_some_and(|(next, _)| next == key) {
+                    continue;
+                }
+                sink.try_extend(if written { b"," } else { b",\"tags\":{" })?;
+                write_str(sink, key)?;
+                sink.try_push(b':')?;
+                write_tag_value(sink, value)?;
+                written = true;
+            }
+            return if written { sink.try_push(b'}') } else { Ok(()) };
+        }
         let mut last: Option<&str> = None;
         while let Some(key) = self
             .side_tags(side)
@@ -821,6 +851,29 @@ impl<'a, D: SpanData + ?Sized> Conversion<'a, D> {
         }
         Ok(())
     }
+}
+
+/// How many annotations or tags of one v2 span are sorted on the stack (a span with more still encodes, slower).
+const SORTED: usize = 8;
+
+/// Sorts tags by key, keeping recording order among equal keys (a stable sort; `sort_by` needs `alloc`).
+fn insertion_sort_by_key(tags: &mut [(&str, Value<'_>)]) {
+    for i in 1..tags.len() {
+        let mut j = i;
+        while j > 0 && tags.get(j - 1).map(|t| t.0) > tags.get(j).map(|t| t.0) {
+            tags.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// Writes one v2 annotation object.
+fn write_annotation<S: Sink + ?Sized>(sink: &mut S, (timestamp, value): (u64, &str)) -> Result<(), EncodeError> {
+    sink.try_extend(b"{\"timestamp\":")?;
+    write_u64(sink, micros(timestamp))?;
+    sink.try_extend(b",\"value\":")?;
+    write_str(sink, value)?;
+    sink.try_push(b'}')
 }
 
 /// A µs value as Zipkin's signed `long` can hold it (values past `i64::MAX`, in the year 294247, are clamped,
@@ -895,4 +948,63 @@ fn write_base64<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8]) -> Result<(), Enco
     text.try_extend(bytes)?;
     text.finish()?;
     sink.try_push(b'"')
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::context::{Sampling, SpanContext};
+    use crate::id::{SpanId, TraceId};
+    use crate::span::Span;
+
+    fn tags_json(count: usize) -> std::string::String {
+        let ctx = SpanContext::root_of(TraceId::from_u64(1).unwrap(), SpanId::new(2).unwrap(), Sampling::Accept);
+        let mut span: Span<16, 512> = Span::new(ctx, "");
+        // Keys recorded backwards, each twice (the second value must win), and times out of order.
+        for i in (0..count).rev() {
+            span.tag_str(&std::format!("k{i:02}"), "old", None).unwrap();
+        }
+        for i in (0..count).rev() {
+            span.tag_str(&std::format!("k{i:02}"), &std::format!("v{i}"), None)
+                .unwrap();
+        }
+        let mut out = std::vec![0u8; 2048];
+        let mut sink = crate::sink::Slice::new(&mut out);
+        encode_v2_span(&span, &mut sink).unwrap();
+        std::string::String::from_utf8(sink.written().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn tags_sort_and_dedupe_the_same_below_and_above_the_stack_limit() {
+        for count in [1, 3, SORTED / 2, SORTED / 2 + 1, SORTED] {
+            let json = tags_json(count);
+            let expected: std::vec::Vec<_> = (0..count).map(|i| std::format!("\"k{i:02}\":\"v{i}\"")).collect();
+            assert!(
+                json.contains(&std::format!("\"tags\":{{{}}}", expected.join(","))),
+                "{count}: {json}"
+            );
+        }
+    }
+
+    #[test]
+    fn annotations_sort_and_dedupe_past_the_stack_limit() {
+        let ctx = SpanContext::root_of(TraceId::from_u64(1).unwrap(), SpanId::new(2).unwrap(), Sampling::Accept);
+        for count in [3u64, SORTED as u64 + 3] {
+            let mut span: Span<32, 512> = Span::new(ctx, "");
+            for t in (1..=count).rev() {
+                span.annotate("e", t, None).unwrap();
+                span.annotate("e", t, None).unwrap();
+            }
+            let mut out = heapless::Vec::<u8, 2048>::new();
+            encode_v2_span(&span, &mut out).unwrap();
+            let json = core::str::from_utf8(&out).unwrap();
+            let expected: std::vec::Vec<_> = (1..=count)
+                .map(|t| std::format!("{{\"timestamp\":{t},\"value\":\"e\"}}"))
+                .collect();
+            assert!(
+                json.contains(&std::format!("\"annotations\":[{}]", expected.join(","))),
+                "{json}"
+            );
+        }
+    }
 }

@@ -201,17 +201,165 @@ where
     w.field_begin(TType::List, 1)?;
     w.list_begin(TType::Struct, count)?;
     for span in spans.take(count) {
-        w.struct_begin()?;
-        w.field_begin(TType::Binary, 1)?;
-        w.binary(category.as_bytes())?;
-        w.field_begin(TType::Binary, 2)?;
-        w.i32(length_i32(message_len(&span, encode)?)?)?;
-        let mut sink = w.into_inner();
-        let mut text = Base64Sink::new(&mut sink as &mut dyn Sink);
-        encode(&span, &mut text)?;
-        text.finish()?;
-        w = BinaryWriter::new(sink);
-        w.struct_end()?;
+        let message = message_len(&span, encode)?;
+        write_entry(&mut sink, &span, category, message, encode)?;
     }
-    w.struct_end()
+    sink.try_push(0)
+}
+
+/// Writes one `LogEntry`: the category, then the span as a `message` of `message` base64 bytes (checked: a
+/// span that encodes to another length fails with [`EncodeError::LengthMismatch`]).
+fn write_entry<D: SpanData, S: Sink>(
+    sink: &mut S,
+    span: &D,
+    category: &str,
+    message: usize,
+    encode: SpanEncoder<D>,
+) -> Result<(), EncodeError> {
+    let mut w = BinaryWriter::new(&mut *sink);
+    w.struct_begin()?;
+    w.field_begin(TType::Binary, 1)?;
+    w.binary(category.as_bytes())?;
+    w.field_begin(TType::Binary, 2)?;
+    w.i32(length_i32(message)?)?;
+    let mut counted = Counted { sink, len: 0 };
+    let mut text = Base64Sink::new(&mut counted as &mut dyn Sink);
+    encode(span, &mut text)?;
+    text.finish()?;
+    if counted.len != message {
+        return Err(EncodeError::LengthMismatch);
+    }
+    counted.sink.try_push(0)
+}
+
+/// A sink that counts what passes through it to another.
+struct Counted<'s, S: Sink> {
+    sink: &'s mut S,
+    len: usize,
+}
+
+impl<S: Sink> Sink for Counted<'_, S> {
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.len = self.len.saturating_add(bytes.len());
+        self.sink.try_extend(bytes)
+    }
+}
+
+/// The bytes one span adds to a `Log` call: its `LogEntry` (the category and the base64 message).
+///
+/// Measure each span once with this, keep the number, and hand it to [`write_log_call_sized`]: the call is
+/// then written with one encoding pass per span. `log_call_len(spans)` equals
+/// `log_call_len([])` plus the sum of the spans' entry lengths.
+pub fn log_entry_len<D: SpanData>(span: &D, options: &LogOptions<'_>) -> Result<usize, EncodeError> {
+    let thrift = match options.encoding {
+        // The binary length as `thrift::binary_span_len` measures it: straight into a counter on a host.
+        SpanEncoding::Binary => crate::thrift::binary_span_len(span)?,
+        SpanEncoding::Compact => measure(|c| compact_span(span, c))?,
+    };
+    let message = encoded_len(thrift).ok_or(EncodeError::TooLong)?;
+    length_i32(message)?;
+    ENTRY_OVERHEAD
+        .checked_add(options.category.len())
+        .and_then(|l| l.checked_add(message))
+        .ok_or(EncodeError::TooLong)
+}
+
+/// [`write_log_call`] for spans measured beforehand: each item is a span and its [`log_entry_len`] under the
+/// same `options`. Each span is encoded once (no measuring pass); the iterator is walked twice (lengths, then
+/// spans), so it must be `Clone`. A length that does not match its span fails with
+/// [`EncodeError::LengthMismatch`], leaving a partial frame that must not be sent.
+///
+/// ```
+/// use tryfer_core::{scribe::{self, LogOptions}, sink::Slice, Sampling, Span, SpanContext, SpanId, TraceId};
+/// let ctx = SpanContext::root_of(TraceId::from_u64(1).unwrap(), SpanId::new(2).unwrap(), Sampling::Accept);
+/// let span: Span = Span::new(ctx, "get");
+/// let options = LogOptions::new();
+/// let entry = scribe::log_entry_len(&span, &options).unwrap();
+/// let (mut a, mut b) = ([0u8; 256], [0u8; 256]);
+/// let (mut one, mut two) = (Slice::new(&mut a), Slice::new(&mut b));
+/// scribe::write_log_call_sized([(&span, entry)], 7, &options, &mut one).unwrap();
+/// scribe::write_log_call([&span], 7, &options, &mut two).unwrap();
+/// assert_eq!(one.written(), two.written());
+/// ```
+pub fn write_log_call_sized<I, D, S>(
+    entries: I,
+    seqid: i32,
+    options: &LogOptions<'_>,
+    mut sink: S,
+) -> Result<(), EncodeError>
+where
+    S: Sink,
+    I: IntoIterator<Item = (D, usize)>,
+    I::IntoIter: Clone,
+    D: SpanData,
+{
+    let entries = entries.into_iter();
+    let category = options.category;
+    let entry_fixed = ENTRY_OVERHEAD.checked_add(category.len()).ok_or(EncodeError::TooLong)?;
+    let mut payload = HEADER_LEN + LIST_LEN + STOP_LEN;
+    let mut count = 0usize;
+    for (_, entry) in entries.clone() {
+        if entry < entry_fixed {
+            return Err(EncodeError::LengthMismatch);
+        }
+        payload = payload.checked_add(entry).ok_or(EncodeError::TooLong)?;
+        count += 1;
+    }
+    length_i32(payload)?;
+    write_frame_len(&mut sink, payload)?;
+    let mut w = BinaryWriter::new(&mut sink);
+    w.message_begin(METHOD, CALL, seqid)?;
+    w.struct_begin()?;
+    w.field_begin(TType::List, 1)?;
+    w.list_begin(TType::Struct, count)?;
+    let encode = encoder(options.encoding);
+    for (span, entry) in entries.take(count) {
+        write_entry(&mut sink, &span, category, entry - entry_fixed, encode)?;
+    }
+    sink.try_push(0)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::context::{Sampling, SpanContext};
+    use crate::id::{SpanId, TraceId};
+    use crate::sink::Slice;
+    use crate::span::Span;
+
+    fn span(name: &str) -> Span {
+        let ctx = SpanContext::root_of(TraceId::from_u64(1).unwrap(), SpanId::new(2).unwrap(), Sampling::Accept);
+        let mut span: Span = Span::new(ctx, name);
+        span.tag_str("http.uri", "/a/b", None).unwrap();
+        span
+    }
+
+    #[test]
+    fn sized_calls_match_measured_calls_and_refuse_wrong_lengths() {
+        let spans = [span("a"), span("longer name")];
+        for options in [
+            LogOptions::new(),
+            LogOptions::new().with_encoding(SpanEncoding::Compact),
+        ] {
+            let entries: std::vec::Vec<_> = spans.iter().map(|s| (s, log_entry_len(s, &options).unwrap())).collect();
+            let total = log_call_len(core::iter::empty::<&Span>(), &options).unwrap()
+                + entries.iter().map(|e| e.1).sum::<usize>();
+            assert_eq!(total, log_call_len(&spans, &options).unwrap());
+            let (mut a, mut b) = ([0u8; 512], [0u8; 512]);
+            let (mut sized, mut measured) = (Slice::new(&mut a), Slice::new(&mut b));
+            write_log_call_sized(entries.iter().copied(), 3, &options, &mut sized).unwrap();
+            write_log_call(&spans, 3, &options, &mut measured).unwrap();
+            assert_eq!(sized.written(), measured.written());
+
+            // One length off: the call is refused instead of framed wrong.
+            for wrong in [entries[0].1 + 4, entries[0].1 - 4, 0] {
+                let mut c = [0u8; 512];
+                let bad = [(entries[0].0, wrong), entries[1]];
+                assert_eq!(
+                    write_log_call_sized(bad, 3, &options, Slice::new(&mut c)),
+                    Err(EncodeError::LengthMismatch)
+                );
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@ mod reply;
 
 pub use self::base64::Base64Sink;
 pub use frame::{frame_len, split_frame, Frame, FrameError, FRAME_HEADER_LEN, MAX_FRAME_DEFAULT};
-pub use log::{log_call_len, write_log_call, LogOptions, SpanEncoding};
+pub use log::{log_call_len, log_entry_len, write_log_call, write_log_call_sized, LogOptions, SpanEncoding};
 pub use read::{decode_message, decoded_len, CallError, Entries, LogCall, LogEntry, MessageError};
 pub use reply::{parse_reply, read_reply, reply_len, write_reply, ApplicationException, Outcome, Reply, ReplyError};
 

@@ -25,6 +25,8 @@ pub(crate) struct Batch {
     /// Boxed as the queue hands them over: moving a span out of its box would copy it (a few KiB).
     #[allow(clippy::vec_box)]
     spans: Vec<Box<HostSpan>>,
+    /// What each span adds to a call, in the order of `spans`.
+    sizes: Vec<usize>,
     /// Queue bytes charged for `spans`, given back when they settle.
     charged: usize,
     /// Bytes `spans` add to a call (exact, as the transport measured them).
@@ -52,6 +54,7 @@ impl Batch {
         let max_spans = max_spans.max(1);
         Batch {
             spans: Vec::with_capacity(max_spans),
+            sizes: Vec::with_capacity(max_spans),
             charged: 0,
             size: 0,
             first: 0,
@@ -78,6 +81,7 @@ impl Batch {
             self.first = index;
         }
         self.spans.push(queued.span);
+        self.sizes.push(size);
         self.charged += queued.bytes;
         self.size += size;
         Offer::Added
@@ -94,6 +98,11 @@ impl Batch {
     }
 
     /// How many spans this call carries.
+    /// What each held span adds to a call, in the order of [`Batch::spans`].
+    pub(crate) fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.spans.len()
     }
@@ -137,6 +146,7 @@ impl Batch {
     fn release(&mut self) {
         self.stats.queued(-(self.spans.len() as i64), -(self.charged as i64));
         self.spans.clear();
+        self.sizes.clear();
         self.charged = 0;
         self.size = 0;
     }
@@ -146,6 +156,7 @@ impl Batch {
         if let Some(c) = self.carried.take() {
             self.first = c.index;
             self.spans.push(c.span);
+            self.sizes.push(c.size);
             self.charged = c.charged;
             self.size = c.size;
         }

@@ -85,9 +85,16 @@ pub(crate) trait Transport: Send + Sync + 'static {
     /// The exact bytes `span` adds to a call.
     fn span_size(&self, span: &HostSpan) -> Result<usize, EncodeError>;
 
-    /// Encodes and sends one call carrying `spans`, which add `size` bytes to it. `retry` is true when these
-    /// same spans were attempted before (the transport may reuse its encoding).
-    fn send(&mut self, spans: &[Box<HostSpan>], size: usize, retry: bool) -> impl Future<Output = Attempt> + Send;
+    /// Encodes and sends one call carrying `spans`, which add `size` bytes to it, `sizes[i]` of them for
+    /// `spans[i]` (as [`Transport::span_size`] gave them). `retry` is true when these same spans were attempted
+    /// before (the transport may reuse its encoding).
+    fn send(
+        &mut self,
+        spans: &[Box<HostSpan>],
+        sizes: &[usize],
+        size: usize,
+        retry: bool,
+    ) -> impl Future<Output = Attempt> + Send;
 }
 
 /// A request from the handle to the task.
@@ -386,7 +393,7 @@ impl<T: Transport> Delivery<T> {
                 let send = async {
                     Some(
                         self.transport
-                            .send(self.batch.spans(), self.batch.size(), attempts > 0)
+                            .send(self.batch.spans(), self.batch.sizes(), self.batch.size(), attempts > 0)
                             .await,
                     )
                 };

@@ -253,7 +253,7 @@ impl Transport for HttpTransport {
         }
     }
 
-    async fn send(&mut self, spans: &[Box<HostSpan>], size: usize, retry: bool) -> Attempt {
+    async fn send(&mut self, spans: &[Box<HostSpan>], _sizes: &[usize], size: usize, retry: bool) -> Attempt {
         if !(retry && self.encoded) {
             if let Err(why) = self.encode(spans, self.call_overhead() + size) {
                 return Attempt::Unencodable(why);

@@ -15,8 +15,9 @@
 //! # drop(tracer); }
 //! ```
 //!
-//! Each call carries up to [`DeliveryOptions::max_spans`] spans, sized exactly with
-//! [`scribe::log_call_len`] and written by [`scribe::write_log_call`] into one reused buffer; the reply is read
+//! Each call carries up to [`DeliveryOptions::max_spans`] spans, each measured once with
+//! [`scribe::log_entry_len`] as it joins the batch and written by [`scribe::write_log_call_sized`] into one
+//! reused buffer (encoded once more, not measured again); the reply is read
 //! with [`scribe::read_reply`] and must carry the call's sequence id. What happens next:
 //!
 //! | reply | spans | connection |
@@ -188,7 +189,7 @@ impl ScribeTransport {
     }
 
     /// Writes the call for `spans` into the frame buffer under a new sequence id.
-    fn encode(&mut self, spans: &[Box<HostSpan>], size: usize) -> Result<(), String> {
+    fn encode(&mut self, spans: &[Box<HostSpan>], sizes: &[usize], size: usize) -> Result<(), String> {
         self.encoded = false;
         let overhead = self.overhead.map_err(|e| e.to_string())?;
         let len = overhead + size;
@@ -198,8 +199,9 @@ impl ScribeTransport {
             .with_category(&self.category)
             .with_encoding(self.encoding);
         let mut out = Slice::new(&mut self.frame);
-        scribe::write_log_call(spans.iter().map(|span| &**span), self.seqid, &options, &mut out)
-            .map_err(|e| e.to_string())?;
+        // Each span was measured once when it joined the batch: it is only encoded here.
+        let entries = spans.iter().map(|span| &**span).zip(sizes.iter().copied());
+        scribe::write_log_call_sized(entries, self.seqid, &options, &mut out).map_err(|e| e.to_string())?;
         if out.len() != len {
             return Err(format!("call is {} bytes, {len} were measured", out.len()));
         }
@@ -278,13 +280,13 @@ impl Transport for ScribeTransport {
     }
 
     fn span_size(&self, span: &HostSpan) -> Result<usize, EncodeError> {
-        let alone = scribe::log_call_len([span], &self.log_options())?;
-        Ok(alone - self.overhead?)
+        self.overhead?;
+        scribe::log_entry_len(&span, &self.log_options())
     }
 
-    async fn send(&mut self, spans: &[Box<HostSpan>], size: usize, retry: bool) -> Attempt {
+    async fn send(&mut self, spans: &[Box<HostSpan>], sizes: &[usize], size: usize, retry: bool) -> Attempt {
         if !(retry && self.encoded) {
-            if let Err(why) = self.encode(spans, size) {
+            if let Err(why) = self.encode(spans, sizes, size) {
                 return Attempt::Unencodable(why);
             }
         }

@@ -58,7 +58,25 @@ fn decode_message(
     scratch.resize(decoded_len(entry.message), 0);
     let bytes = entry.decode_message(scratch)?;
     let protocol = Protocol::detect(bytes).ok_or(MessageError::Span(decode::DecodeError::UnknownProtocol))?;
-    let (span, used): (DecodedSpan<'_, MAX_EVENTS>, usize) = decode::decode_span(bytes).map_err(MessageError::Span)?;
+    // Most spans carry a handful of events: a small view first (a view of MAX_EVENTS is ~25 KiB, copied as it
+    // is returned), the full one only for a span that does not fit.
+    match decode::decode_span::<FEW_EVENTS>(bytes) {
+        Err(decode::DecodeError::TooManyAnnotations) => {}
+        decoded => return received(decoded, bytes, protocol),
+    }
+    received(decode::decode_span::<MAX_EVENTS>(bytes), bytes, protocol)
+}
+
+/// How many events the first, small view of a span holds.
+const FEW_EVENTS: usize = 16;
+
+/// The owned span of a decoded view that must have used every byte of `bytes`.
+fn received<const N: usize>(
+    decoded: Result<(DecodedSpan<'_, N>, usize), decode::DecodeError>,
+    bytes: &[u8],
+    protocol: Protocol,
+) -> Result<ReceivedSpan, MessageError> {
+    let (span, used) = decoded.map_err(MessageError::Span)?;
     if used != bytes.len() {
         return Err(MessageError::TrailingBytes);
     }
