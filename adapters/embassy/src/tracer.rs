@@ -166,6 +166,12 @@ impl<M: RawMutex, const Q: usize, const N: usize, const T: usize> Tracer<M, Q, N
     /// fail the request.
     pub fn start_server(&self, incoming: Result<Extracted, B3Error>, name: &str) -> TracedSpan<'_, M, Q, N, T> {
         let (context, joined) = match incoming {
+            // Valid B3, but Zipkin v1 carries the low half as `trace_id` and refuses 0: one such span would make
+            // the collector reject a whole call, so it counts as a B3 error and starts a new trace.
+            Ok(Extracted::Context(context)) if context.trace_id.low() == 0 => {
+                self.count(Counter::B3Errors, 1);
+                (self.new_root(Sampling::Defer, false), false)
+            }
             Ok(Extracted::Context(mut context)) => {
                 self.with(|s| decide_context(&mut context, &mut s.sampler, uptime_micros()));
                 (context, true)

@@ -263,3 +263,19 @@ fn malformed_b3_starts_a_new_trace_and_is_counted() {
     server.finish();
     assert_eq!(tracer.stats().b3_errors, 1);
 }
+
+#[test]
+fn a_trace_id_zipkin_v1_cannot_carry_starts_a_new_trace() {
+    let tracer = tracer();
+    let headers = [
+        ("X-B3-TraceId", "00000000000000010000000000000000"),
+        ("X-B3-SpanId", "0000000000000003"),
+    ];
+    let incoming = b3::extract(&headers);
+    assert!(matches!(incoming, Ok(Extracted::Context(_))), "valid B3");
+    let server = tracer.start_server(incoming, "get");
+    assert_ne!(server.context().trace_id.low(), 0);
+    assert_ne!(server.context().span_id.get(), 3);
+    server.finish();
+    assert_eq!(tracer.stats().b3_errors, 1);
+}
