@@ -2,6 +2,9 @@
 //! Zipkin's OpenAPI schema and its V1SpanConverter rules, and both against arbitrary spans.
 #![forbid(unsafe_code)]
 
+mod common;
+use common::golden::{golden, span_of, GoldenSpan};
+
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -14,48 +17,7 @@ use tryfer_core::{Endpoint, Event, Sampling, Span, SpanContext, SpanData, SpanId
 
 type TestSpan = Span<16, 1024>;
 
-fn golden() -> Json {
-    serde_json::from_str(include_str!("../../tests/data/tryfer-golden.json")).unwrap()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-/// Builds the span a golden case describes (as core/tests/golden.rs does).
-fn span_of(input: &Json) -> TestSpan {
-    let ctx = SpanContext {
-        trace_id: TraceId::parse(input["trace_id"].as_str().unwrap()).unwrap(),
-        span_id: SpanId::parse(input["span_id"].as_str().unwrap()).unwrap(),
-        parent_id: input["parent_span_id"].as_str().map(|p| SpanId::parse(p).unwrap()),
-        sampling: Sampling::Accept,
-        debug: false,
-    };
-    let mut span = Span::new(ctx, input["name"].as_str().unwrap());
-    for a in input["annotations"].as_array().unwrap() {
-        let key = a["name"].as_str().unwrap();
-        let host = a.get("endpoint").map(|e| Endpoint {
-            service_name: e["service_name"].as_str().unwrap(),
-            ipv4: Some(e["ipv4"].as_str().unwrap().parse::<Ipv4Addr>().unwrap()),
-            ipv6: None,
-            port: Some(e["port"].as_u64().unwrap() as u16),
-        });
-        match a["type"].as_str().unwrap() {
-            "timestamp" => span.annotate(key, a["value"].as_u64().unwrap(), host.as_ref()).unwrap(),
-            "string" => span.tag_str(key, a["value"].as_str().unwrap(), host.as_ref()).unwrap(),
-            "bytes" => span
-                .tag(key, Value::Bytes(&unhex(a["value"].as_str().unwrap())), host.as_ref())
-                .unwrap(),
-            other => panic!("unknown type {other}"),
-        }
-    }
-    span
-}
-
-fn case(name_part: &str) -> TestSpan {
+fn case(name_part: &str) -> GoldenSpan {
     let golden = golden();
     let case = golden["cases"]
         .as_array()
@@ -295,7 +257,7 @@ fn the_schema_validator_is_strict() {
 fn v2_of_every_golden_case_is_valid() {
     let v = v2_validator();
     let golden = golden();
-    let spans: Vec<TestSpan> = golden["cases"]
+    let spans: Vec<GoldenSpan> = golden["cases"]
         .as_array()
         .unwrap()
         .iter()

@@ -2,12 +2,14 @@
 //! reader and writer of the same messages.
 #![forbid(unsafe_code)]
 
+mod common;
+use common::golden::{golden, hex, span_of, unhex};
+
 use std::net::Ipv4Addr;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use proptest::prelude::*;
-use serde_json::Value as Json;
 use thrift::protocol::{
     TBinaryInputProtocol, TBinaryOutputProtocol, TFieldIdentifier, TInputProtocol, TListIdentifier, TMessageIdentifier,
     TMessageType, TOutputProtocol, TStructIdentifier, TType,
@@ -17,52 +19,7 @@ use tryfer_core::scribe::{
     write_log_call, write_reply, ApplicationException, CallError, FrameError, LogCall, LogOptions, MessageError,
     Outcome, Reply, ReplyError, SpanEncoding, MAX_FRAME_DEFAULT,
 };
-use tryfer_core::{sink::Slice, thrift as tthrift, Endpoint, Sampling, Span, SpanContext, SpanId, TraceId, Value};
-
-fn golden() -> Json {
-    serde_json::from_str(include_str!("../../tests/data/tryfer-golden.json")).unwrap()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-/// Builds the span a golden case describes (as in tests/golden.rs).
-fn span_of(input: &Json) -> Span<8, 512> {
-    let ctx = SpanContext {
-        trace_id: TraceId::parse(input["trace_id"].as_str().unwrap()).unwrap(),
-        span_id: SpanId::parse(input["span_id"].as_str().unwrap()).unwrap(),
-        parent_id: input["parent_span_id"].as_str().map(|p| SpanId::parse(p).unwrap()),
-        sampling: Sampling::Accept,
-        debug: false,
-    };
-    let mut span = Span::new(ctx, input["name"].as_str().unwrap());
-    for a in input["annotations"].as_array().unwrap() {
-        let key = a["name"].as_str().unwrap();
-        let host = a.get("endpoint").map(|e| Endpoint {
-            service_name: e["service_name"].as_str().unwrap(),
-            ipv4: Some(e["ipv4"].as_str().unwrap().parse::<Ipv4Addr>().unwrap()),
-            ipv6: None,
-            port: Some(e["port"].as_u64().unwrap() as u16),
-        });
-        match a["type"].as_str().unwrap() {
-            "timestamp" => span.annotate(key, a["value"].as_u64().unwrap(), host.as_ref()).unwrap(),
-            "string" => span.tag_str(key, a["value"].as_str().unwrap(), host.as_ref()).unwrap(),
-            "bytes" => span
-                .tag(key, Value::Bytes(&unhex(a["value"].as_str().unwrap())), host.as_ref())
-                .unwrap(),
-            other => panic!("unknown type {other}"),
-        }
-    }
-    span
-}
+use tryfer_core::{sink::Slice, thrift as tthrift, Endpoint, Sampling, Span, SpanContext, SpanId, TraceId};
 
 fn golden_spans() -> Vec<Span<8, 512>> {
     golden()["cases"]

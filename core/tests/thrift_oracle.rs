@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod common;
+use common::golden::{golden, span_of, unhex};
 
 use std::net::Ipv4Addr;
 
@@ -20,13 +21,12 @@ use ::thrift::protocol::{
 use common::arb::{arb_span, OwnedEndpoint, OwnedEvent, OwnedSpan, OwnedValue};
 use common::{binary_bytes, compact_bytes};
 use proptest::prelude::*;
-use serde_json::Value as Json;
 use tryfer_core::sink::{measure, Slice};
 use tryfer_core::thrift::decode::{
     decode_binary_span, decode_binary_span_list, decode_compact_span, DecodedSpan, SpanList,
 };
 use tryfer_core::thrift::encode_binary_span_list;
-use tryfer_core::{Endpoint, Sampling, Span, SpanContext, SpanId, TraceId, Value};
+use tryfer_core::{SpanId, TraceId};
 
 // ---- Zipkin's v1 structs in wire types, as generated Thrift code would hold them ----
 
@@ -564,47 +564,6 @@ fn check_span(span: &OwnedSpan, layout: &Layout) {
         "Apache compact, decoded by ours"
     );
     assert_eq!(used, theirs.len());
-}
-
-fn golden() -> Json {
-    serde_json::from_str(include_str!("../../tests/data/tryfer-golden.json")).unwrap()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-/// Builds the span a golden case describes (as core/tests/golden.rs does).
-fn span_of(input: &Json) -> Span<8, 512> {
-    let ctx = SpanContext {
-        trace_id: TraceId::parse(input["trace_id"].as_str().unwrap()).unwrap(),
-        span_id: SpanId::parse(input["span_id"].as_str().unwrap()).unwrap(),
-        parent_id: input["parent_span_id"].as_str().map(|p| SpanId::parse(p).unwrap()),
-        sampling: Sampling::Accept,
-        debug: false,
-    };
-    let mut span = Span::new(ctx, input["name"].as_str().unwrap());
-    for a in input["annotations"].as_array().unwrap() {
-        let key = a["name"].as_str().unwrap();
-        let host = a.get("endpoint").map(|e| Endpoint {
-            service_name: e["service_name"].as_str().unwrap(),
-            ipv4: Some(e["ipv4"].as_str().unwrap().parse::<Ipv4Addr>().unwrap()),
-            ipv6: None,
-            port: Some(e["port"].as_u64().unwrap() as u16),
-        });
-        match a["type"].as_str().unwrap() {
-            "timestamp" => span.annotate(key, a["value"].as_u64().unwrap(), host.as_ref()).unwrap(),
-            "string" => span.tag_str(key, a["value"].as_str().unwrap(), host.as_ref()).unwrap(),
-            "bytes" => span
-                .tag(key, Value::Bytes(&unhex(a["value"].as_str().unwrap())), host.as_ref())
-                .unwrap(),
-            other => panic!("unknown type {other}"),
-        }
-    }
-    span
 }
 
 #[test]

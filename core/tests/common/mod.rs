@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod arb;
+pub mod golden;
 
 use tryfer_core::sink::{measure, Slice};
 use tryfer_core::{thrift, SpanData};
