@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tryfer_core::SpanData;
 
@@ -134,20 +135,49 @@ impl SpanQueue {
 /// How many times [`SpanReceiver::recv`] looks into an empty queue before it parks.
 const RECV_SPINS: usize = 32;
 
+/// The naps [`SpanReceiver::recv`] takes on an empty queue before it parks: a busy queue is emptied in batches
+/// every few hundred µs, and only a queue that stays empty (~1.5 ms) makes the receiver park, so that producers
+/// pushing at a steady rate do not pay a wake-up (a futex call and a thread switch) for every span.
+const RECV_NAPS: [Duration; 5] = [
+    Duration::from_micros(50),
+    Duration::from_micros(100),
+    Duration::from_micros(200),
+    Duration::from_micros(400),
+    Duration::from_micros(800),
+];
+
 impl SpanReceiver {
     /// Waits for the next span; `None` once every producer is gone (or the queue closed) and it is empty.
+    ///
+    /// A span pushed while the queue was briefly empty may wait up to a nap (at most 800 µs) before it is
+    /// received; a span pushed into a queue idle for longer wakes the receiver at once.
     pub async fn recv(&self) -> Option<Queued> {
         // Busy producers refill the queue within microseconds: look again a few times (yielding to other tasks)
-        // before parking, so that a producer seldom pays for waking this task (a futex call and a switch).
+        // before napping, then nap a little longer each time before parking, so that a producer seldom pays for
+        // waking this task. Nobody listens on the channel while this task naps: pushing costs no wake-up.
         for _ in 0..RECV_SPINS {
+            if let Some(queued) = self.try_recv() {
+                return Some(queued);
+            }
+            if self.rx.is_closed() {
+                return self.park().await;
+            }
+            futures_lite::future::yield_now().await;
+        }
+        for nap in RECV_NAPS {
             if let Some(queued) = self.try_recv() {
                 return Some(queued);
             }
             if self.rx.is_closed() {
                 break;
             }
-            futures_lite::future::yield_now().await;
+            smol::Timer::after(nap).await;
         }
+        self.park().await
+    }
+
+    /// Waits on the channel itself: the next push wakes this task.
+    async fn park(&self) -> Option<Queued> {
         let queued = self.rx.recv().await.ok()?;
         self.bytes.fetch_sub(queued.bytes, Ordering::Relaxed);
         Some(queued)
