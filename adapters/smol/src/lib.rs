@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod buffer;
 #[cfg(feature = "surf")]
 pub mod client;
 pub mod queue;

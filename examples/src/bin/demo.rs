@@ -13,14 +13,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_types::{Request, Response, StatusCode};
-use tryfer_core::json::{encode_debug_span, Layout};
-use tryfer_core::thrift::decode::{decode_binary_span, Protocol};
-use tryfer_core::{thrift, EncodeError, Sink, SpanData};
+use tryfer_core::json::Layout;
+use tryfer_core::thrift::decode::Protocol;
+use tryfer_core::SpanData;
 use tryfer_examples::command_line::{parse_or_exit, DemoOptions, DEMO_USAGE};
 use tryfer_examples::http_server::{bind, serve};
 use tryfer_examples::reporting::Reporting;
 use tryfer_examples::stderr_log;
 use tryfer_smol::client::{traced, TracingMiddleware};
+use tryfer_smol::report::debug::debug_line;
 use tryfer_smol::server::{ServerSpan, TracedService};
 use tryfer_smol::sink::tree;
 use tryfer_smol::sink::ReceivedSpan;
@@ -187,16 +188,12 @@ async fn frontend_handler(request: Request, client: surf::Client, backend: Socke
     Ok(response)
 }
 
-/// A span as the sink would have received it (through the core's Thrift encoder and decoder).
-fn as_received(span: &HostSpan) -> Option<ReceivedSpan> {
-    let mut bytes = Vec::new();
-    thrift::encode_binary_span(span, Grow(&mut bytes)).ok()?;
-    let (decoded, _) = decode_binary_span::<64>(&bytes).ok()?;
-    Some(ReceivedSpan::from_decoded(&decoded, Protocol::Binary))
-}
-
 fn print_tree(spans: &[HostSpan]) {
-    let received: Vec<ReceivedSpan> = spans.iter().filter_map(as_received).collect();
+    // As the sink shows them: the reporters send TBinaryProtocol.
+    let received: Vec<ReceivedSpan> = spans
+        .iter()
+        .map(|s| ReceivedSpan::from_span(s, Protocol::Binary))
+        .collect();
     let mut traces = Vec::new();
     for span in &received {
         if !traces.contains(&span.trace_id()) {
@@ -216,19 +213,8 @@ fn print_tree(spans: &[HostSpan]) {
 fn print_json(spans: &[HostSpan], layout: Layout) {
     println!("spans as the original tryfer's debug JSON:");
     for span in spans {
-        let mut text = Vec::new();
-        if encode_debug_span(span, layout, Grow(&mut text)).is_ok() {
-            println!("{}", String::from_utf8_lossy(&text));
+        if let Ok(line) = debug_line(span, layout) {
+            print!("{}", String::from_utf8_lossy(&line));
         }
-    }
-}
-
-/// Appends to a `Vec` for the core's encoders.
-struct Grow<'a>(&'a mut Vec<u8>);
-
-impl Sink for Grow<'_> {
-    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(bytes);
-        Ok(())
     }
 }

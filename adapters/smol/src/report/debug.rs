@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use tryfer_core::json::{encode_debug_span, Layout};
-use tryfer_core::{EncodeError, Sink};
+use tryfer_core::EncodeError;
 
+use crate::buffer::Buffer;
 use crate::report::Report;
 use crate::span::HostSpan;
 
@@ -53,20 +54,10 @@ impl std::fmt::Debug for DebugReporter {
     }
 }
 
-/// Grows a `Vec` for the core's encoders (the core itself never allocates).
-struct Growing<'a>(&'a mut Vec<u8>);
-
-impl Sink for Growing<'_> {
-    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(bytes);
-        Ok(())
-    }
-}
-
 /// One span as debug JSON followed by a newline.
 pub fn debug_line(span: &HostSpan, layout: Layout) -> Result<Vec<u8>, EncodeError> {
     let mut text = Vec::with_capacity(512);
-    encode_debug_span(span, layout, Growing(&mut text))?;
+    encode_debug_span(span, layout, Buffer::new(&mut text))?;
     text.push(b'\n');
     Ok(text)
 }

@@ -9,8 +9,8 @@ use tryfer_core::scribe::{
 use tryfer_core::thrift::decode::{self, DecodedSpan, Protocol};
 use tryfer_core::thrift::read::BinaryReader;
 
-use super::buffer::Buffer;
 use super::record::ReceivedSpan;
+use crate::buffer::Buffer;
 
 /// Most annotations plus binary annotations one span may carry; a span with more fails its call.
 pub const MAX_EVENTS: usize = 256;

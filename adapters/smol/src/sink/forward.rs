@@ -14,8 +14,8 @@ use async_channel::{Receiver, Sender, TrySendError};
 use surf::http::{mime, Method, Url};
 use tryfer_core::json;
 
-use super::buffer::Buffer;
 use super::record::ReceivedSpan;
+use crate::buffer::Buffer;
 
 /// Most spans waiting to be posted; more are dropped.
 pub const QUEUE: usize = 10_000;

@@ -16,7 +16,6 @@
 //! [`args`] reads the binary's command line.
 
 pub mod args;
-mod buffer;
 mod call;
 mod connection;
 #[cfg(feature = "surf")]

@@ -7,7 +7,7 @@ use tryfer_core::json::{self, Layout};
 use tryfer_core::thrift::decode::{DecodedSpan, Protocol};
 use tryfer_core::{Endpoint, SpanData, SpanId, TraceId};
 
-use super::buffer::Buffer;
+use crate::buffer::Buffer;
 
 /// A host, owned: where an annotation was recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,15 +179,20 @@ pub struct ReceivedSpan {
 impl ReceivedSpan {
     /// Copies a decoded span out of its frame.
     pub fn from_decoded<const N: usize>(span: &DecodedSpan<'_, N>, protocol: Protocol) -> Self {
+        Self::from_span(span, protocol)
+    }
+
+    /// Copies any span (e.g. one recorded locally, to show it in a tree), as if it had arrived in `protocol`.
+    pub fn from_span<D: SpanData + ?Sized>(span: &D, protocol: Protocol) -> Self {
         ReceivedSpan {
-            trace_id: span.trace_id,
-            id: span.id,
-            parent_id: span.parent_id,
-            name: span.name.to_owned(),
-            events: span.events.iter().map(ReceivedEvent::from_wire).collect(),
-            debug: span.debug,
-            timestamp: span.timestamp,
-            duration: span.duration,
+            trace_id: span.trace_id(),
+            id: span.id(),
+            parent_id: span.parent_id(),
+            name: span.name().to_owned(),
+            events: span.events().map(|e| ReceivedEvent::from_wire(&e)).collect(),
+            debug: span.debug(),
+            timestamp: span.timestamp(),
+            duration: span.duration(),
             protocol,
         }
     }

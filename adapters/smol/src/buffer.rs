@@ -1,17 +1,17 @@
-//! [`Buffer`]: a core byte [`Sink`] that appends to a `Vec<u8>`, so the core encoders can write replies and
-//! JSON for the sink's sockets and terminal.
+//! [`Buffer`]: a core byte [`Sink`] that appends to a `Vec<u8>`, so the core's encoders (which never allocate)
+//! can write into growable host buffers: replies, JSON lines, HTTP bodies.
 
 use tryfer_core::sink::{EncodeError, Sink};
 
-/// Appends everything written to a borrowed `Vec<u8>`; never full (the sink only writes what it sized).
+/// Appends everything written to a borrowed `Vec<u8>`; full only when the allocator refuses to grow it.
 #[derive(Debug)]
-pub(crate) struct Buffer<'a> {
+pub struct Buffer<'a> {
     out: &'a mut Vec<u8>,
 }
 
 impl<'a> Buffer<'a> {
     /// A sink appending to `out`.
-    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
         Buffer { out }
     }
 }
